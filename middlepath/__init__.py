@@ -1,0 +1,1 @@
+"""Middlepath: software that runs an addiction-treatment intensive outpatient program."""

@@ -1,0 +1,1 @@
+"""Staff users, roles, sign-in, lock-out, automatic log-off and API tokens."""

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from middlepath.api import clinic, errors, patients
+from middlepath.api.auth import BearerToken, SessionAuth
+
+api = NinjaAPI(
+    title="Middlepath API",
+    version="1",
+    description=(
+        "The REST API of Middlepath, with the same permissions as the staff UI. "
+        "Authenticate with your browser session or `Authorization: Bearer <token>` "
+        "(make a token on your account page). Every read of a patient's record is audited. "
+        "Names and other PHI are never accepted in URLs: search with POST /patients/search."
+    ),
+    urls_namespace="api",
+    auth=[SessionAuth(), BearerToken()],
+)
+errors.install(api)
+api.add_router("/", clinic.router)
+api.add_router("/", patients.router)

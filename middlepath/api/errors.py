@@ -1,0 +1,48 @@
+"""JSON errors with clear messages and the right 4xx code, never a 500 for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+
+
+def _messages(error: ValidationError) -> tuple[str, dict[str, list[str]]]:
+    if hasattr(error, "error_dict"):
+        fields = {
+            name: [str(m) for e in errors for m in e.messages]
+            for name, errors in error.message_dict.items()
+        }
+        summary = "; ".join(
+            (f"{name}: {' '.join(msgs)}" if name != "__all__" else " ".join(msgs))
+            for name, msgs in fields.items()
+        )
+        return summary, fields
+    return " ".join(error.messages), {}
+
+
+def is_conflict(error: ValidationError) -> bool:
+    """A refusal because of the current state of things (already open, already full)."""
+    return (
+        any(getattr(e, "code", None) == "conflict" for e in error.error_list)
+        if not hasattr(error, "error_dict")
+        else False
+    )
+
+
+def install(api: NinjaAPI) -> None:
+    @api.exception_handler(ValidationError)
+    def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+        summary, fields = _messages(error)
+        body: dict[str, Any] = {"detail": summary}
+        if fields:
+            body["errors"] = fields
+        return api.create_response(request, body, status=409 if is_conflict(error) else 400)
+
+    @api.exception_handler(PermissionDenied)
+    def permission_denied(request: HttpRequest, error: PermissionDenied) -> HttpResponse:
+        return api.create_response(
+            request, {"detail": str(error) or "Your role does not allow this."}, status=403
+        )

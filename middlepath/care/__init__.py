@@ -1,0 +1,1 @@
+"""Patients and their episodes of care, from admission to discharge."""

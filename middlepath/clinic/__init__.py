@@ -1,0 +1,1 @@
+"""Clinic set-up: locations, rooms, programs, tracks, phases, group types, curriculum."""

@@ -1,0 +1,1 @@
+"""The demo clinic: a realistic, synthetic, deterministic clinic for trying and benchmarking."""

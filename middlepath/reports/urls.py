@@ -1,0 +1,9 @@
+from django.urls import path
+
+from middlepath.reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("audit/", views.audit_report, name="audit"),
+]
