@@ -8,28 +8,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
+CONFLICT = "conflict"
+
 
 def _messages(error: ValidationError) -> tuple[str, dict[str, list[str]]]:
-    if hasattr(error, "error_dict"):
-        fields = {
-            name: [str(m) for e in errors for m in e.messages]
-            for name, errors in error.message_dict.items()
-        }
-        summary = "; ".join(
-            (f"{name}: {' '.join(msgs)}" if name != "__all__" else " ".join(msgs))
-            for name, msgs in fields.items()
-        )
-        return summary, fields
-    return " ".join(error.messages), {}
+    if not hasattr(error, "error_dict"):
+        return " ".join(error.messages), {}
+    fields = error.message_dict
+    summary = "; ".join(
+        " ".join(messages) if name == "__all__" else f"{name}: {' '.join(messages)}"
+        for name, messages in fields.items()
+    )
+    return summary, fields
 
 
 def is_conflict(error: ValidationError) -> bool:
     """A refusal because of the current state of things (already open, already full)."""
-    return (
-        any(getattr(e, "code", None) == "conflict" for e in error.error_list)
-        if not hasattr(error, "error_dict")
-        else False
-    )
+    return not hasattr(error, "error_dict") and any(e.code == CONFLICT for e in error.error_list)
 
 
 def install(api: NinjaAPI) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from middlepath.api.auth import require
@@ -186,7 +186,7 @@ def create_patient(request: HttpRequest, body: PatientIn):
     patient = services.register_patient(
         by=user, location=_location(user, body.location_id), **fields
     )
-    return 201, patient
+    return Status(201, patient)
 
 
 @router.get("/patients/{patient_id}", response={200: PatientOut, 404: ErrorOut})

@@ -100,7 +100,7 @@ class TestPatientList:
             factories.admit(
                 factories.make_patient(clinic.location), clinic.evening, clinic.phases[0]
             )
-        with django_assert_max_num_queries(18) as few:
+        with django_assert_max_num_queries(20) as few:
             client.get(self.url)
         for _ in range(30):
             factories.admit(
@@ -140,7 +140,7 @@ class TestChart:
 
         client = login(staff.counselor)
         url = reverse("care:patient_detail", args=[enrolled.pk])
-        with django_assert_max_num_queries(16) as few:
+        with django_assert_max_num_queries(18) as few:
             client.get(url)
         episode = enrolled.current_episode
         for index in range(6):
