@@ -52,10 +52,10 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_username = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=64, choices=AuditAction.choices)
-    outcome = models.CharField(
-        max_length=10, choices=AuditOutcome.choices, default=AuditOutcome.SUCCESS
-    )
+    # Validated against AuditAction by audit.record(); not `choices=`, so that registering a
+    # new action is a code change only, never a migration of this append-only table.
+    action = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=10, default=AuditOutcome.SUCCESS)
     patient_id = models.BigIntegerField(null=True, blank=True)
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -76,3 +76,10 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor_username or 'system'}"
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return AuditAction(self.action).label
+        except ValueError:  # an action retired from the code still shows in old entries
+            return self.action

@@ -63,7 +63,7 @@ class TestDemo:
         kinds = set(GroupType.objects.values_list("kind", flat=True))
         assert kinds == {"psychoeducation", "skills", "process", "family"}
         assert GroupType.objects.get(kind="process").same_stage
-        assert all(8 == g.min_size and g.max_size == 15 for g in GroupType.objects.all())
+        assert all(g.min_size == 8 and g.max_size == 15 for g in GroupType.objects.all())
         assert CurriculumTopic.objects.count() >= 15
         for role in Role:
             assert User.objects.with_role(role).exists(), role
