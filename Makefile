@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 
 run: install
 	$(BIN)/middlepath migrate --no-input
+	$(BIN)/middlepath createcachetable
 	$(BIN)/middlepath demo --if-empty
 	@echo "Middlepath is at http://$(HOST):$(PORT)/ (Ctrl-C stops it)."
 	$(BIN)/middlepath runserver --noreload $(HOST):$(PORT)

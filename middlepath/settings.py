@@ -88,6 +88,10 @@ INSTALLED_APPS = [
     "middlepath.accounts",
     "middlepath.clinic",
     "middlepath.care",
+    "middlepath.sessions",
+    "middlepath.roster",
+    "middlepath.billing",
+    "middlepath.intake",
     "middlepath.api",
     "middlepath.reports",
     "middlepath.demo",
@@ -167,6 +171,11 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests use a file, not Django's shared in-memory database: the browser tests' live
+    # server answers requests on other threads, and a shared in-memory SQLite database
+    # locks whole tables ("database table is locked") where WAL on a file just waits.
+    # One file per test run, so that runs side by side in one checkout do not collide.
+    _database["TEST"] = {"NAME": str(VAR_DIR / f"test-middlepath-{os.getpid()}.sqlite3")}
 elif _database["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must name an SQLite or PostgreSQL database")
 DATABASES = {"default": _database}
@@ -236,6 +245,21 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missi
 # Serve straight from the apps' static folders when nothing was collected (development,
 # tests); production runs `middlepath collectstatic` and WhiteNoise serves STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True
+
+# Rate limits on the public consultation form (django-ratelimit) count in a cache that all
+# server processes share: a table in the main database, so no extra service is needed
+# (`middlepath createcachetable` makes it; the test runner makes its own). The library
+# flags DatabaseCache as not incrementing atomically: two submissions in the same instant
+# may count as one, which is harmless for a limit of a few requests an hour.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "middlepath_ratelimit",
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+CONSULTATION_LIMIT_PER_HOUR = env_int("CONSULTATION_LIMIT_PER_HOUR", 5, minimum=1)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "middlepath@localhost")

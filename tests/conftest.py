@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
@@ -9,7 +10,10 @@ from django.test import Client
 
 from middlepath.accounts.models import User
 from middlepath.accounts.roles import Role
+from middlepath.care.models import Patient
 from middlepath.clinic.models import Location, Phase, Program, Track
+from middlepath.sessions import services as session_services
+from middlepath.sessions.models import Session, TherapyGroup
 from tests import factories
 
 
@@ -96,3 +100,43 @@ def login():
         return client
 
     return sign_in
+
+
+@dataclass
+class GroupSetUp:
+    group: TherapyGroup
+    members: list[Patient]
+    today: dt.date
+
+    def session_on(self, day: dt.date, by) -> Session:
+        session_services.generate_sessions(group=self.group, by=by, first=day, last=day)
+        return self.group.sessions.get(date=day)
+
+    def past_session(self, by, weeks_ago: int = 0) -> Session:
+        """A session of the group on its latest meeting day up to today."""
+        day = self.today - dt.timedelta(days=7 * weeks_ago)
+        while not self.group.meets_on(day):
+            day -= dt.timedelta(days=1)
+        return self.session_on(day, by)
+
+
+@pytest.fixture
+def evening_group(clinic, staff) -> GroupSetUp:
+    """An evening skills group meeting every day of the week, with eight members."""
+    today = clinic.location.today()
+    group = factories.make_group(
+        clinic.evening, staff.counselor, meeting_days=[1, 2, 3, 4, 5, 6, 7]
+    )
+    members = []
+    for number in range(8):
+        patient = factories.enrolled_patient(
+            clinic.evening, clinic.phases[1], first_name=f"Member{number}"
+        )
+        session_services.add_member(
+            group=group,
+            patient=patient,
+            by=staff.counselor,
+            joined_on=today - dt.timedelta(days=14),
+        )
+        members.append(patient)
+    return GroupSetUp(group, members, today)

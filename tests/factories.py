@@ -122,3 +122,37 @@ def admit(
     return care.open_episode(
         patient=patient, by=by, track=track, phase=phase, **{**defaults, **fields}
     )
+
+
+def make_group(track: Track, facilitator: User, **fields: Any):
+    from middlepath.sessions import services as sessions
+
+    group_type = fields.pop("group_type", None) or make_group_type(
+        kind="skills",
+        same_stage=False,
+        name=f"Skills {next(_numbers)}",
+        code=f"skills-{next(_numbers)}",
+    )
+    defaults = {
+        "name": f"{group_type.name} group {next(_numbers)}",
+        "meeting_days": [1, 3],
+        "start_time": track.block_start,
+        "minutes": 90,
+        "stage": "early" if group_type.same_stage else "",
+    }
+    values = {**defaults, **fields}
+    room = values.pop("room", None) or make_room(track.location)
+    return sessions.create_group(
+        by=facilitator,
+        group_type=group_type,
+        track=track,
+        facilitator=facilitator,
+        room=room,
+        **values,
+    )
+
+
+def enrolled_patient(clinic_track: Track, phase: Phase, **fields: Any) -> Patient:
+    patient = make_patient(clinic_track.location, **fields)
+    admit(patient, clinic_track, phase)
+    return patient

@@ -27,6 +27,33 @@ CLINIC_WRITE = [
     for model in ("location", "room", "program", "track", "phase", "grouptype", "curriculumtopic")
 ]
 CHART_READ = ["care.view_patient", "care.view_episode"]
+SCHEDULE_READ = [
+    "therapy.view_therapygroup",
+    "therapy.view_membership",
+    "therapy.view_session",
+    "therapy.view_schedule",
+    "therapy.view_attendance",
+]
+GROUP_MANAGE = [
+    "therapy.add_therapygroup",
+    "therapy.change_therapygroup",
+    "therapy.add_membership",
+    "therapy.change_membership",
+    "therapy.add_session",
+    "therapy.change_session",
+]
+# Clinical documentation: attendance, notes, homework, and the hours they add up to.
+CLINICAL_WRITE = [
+    "therapy.add_attendance",
+    "therapy.change_attendance",
+    "therapy.view_note",
+    "therapy.add_note",
+    "therapy.change_note",
+    "therapy.view_homework",
+    "therapy.add_homework",
+    "therapy.change_homework",
+    "therapy.view_compliance",
+]
 
 
 class Role(models.TextChoices):
@@ -48,29 +75,53 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.INTAKE: [
         *CLINIC_READ,
         *CHART_READ,
+        *SCHEDULE_READ,
+        "therapy.add_membership",
         "care.add_patient",
         "care.change_patient",
         "care.add_episode",
+        "intake.view_inquiry",
+        "intake.add_inquiry",
+        "intake.change_inquiry",
     ],
     Role.COUNSELOR: [
         *CLINIC_READ,
         *CHART_READ,
+        *SCHEDULE_READ,
+        *GROUP_MANAGE,
+        *CLINICAL_WRITE,
+        "therapy.cosign_note",
         "care.change_patient",
         "care.change_episode",
         "care.discharge_episode",
     ],
-    Role.CASE_MANAGER: [*CLINIC_READ, *CHART_READ, "care.change_patient"],
+    Role.CASE_MANAGER: [
+        *CLINIC_READ,
+        *CHART_READ,
+        *SCHEDULE_READ,
+        *CLINICAL_WRITE,
+        "therapy.add_session",
+        "care.change_patient",
+    ],
     Role.PHYSICIAN: [
         *CLINIC_READ,
         *CHART_READ,
+        *SCHEDULE_READ,
+        *CLINICAL_WRITE,
+        "therapy.add_session",
         "care.change_episode",
         "care.discharge_episode",
     ],
-    Role.BILLING: [*CLINIC_READ, *CHART_READ],
+    # Billing sees who attended what (for charges) but not the notes' clinical content.
+    Role.BILLING: [*CLINIC_READ, *CHART_READ, *SCHEDULE_READ, "therapy.view_compliance"],
     Role.DIRECTOR: [
         *CLINIC_READ,
         *CLINIC_WRITE,
         *CHART_READ,
+        *SCHEDULE_READ,
+        *GROUP_MANAGE,
+        *CLINICAL_WRITE,
+        "therapy.cosign_note",
         "care.add_patient",
         "care.change_patient",
         "care.add_episode",
@@ -78,11 +129,18 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "care.discharge_episode",
         "privacy.view_auditevent",
         "accounts.view_user",
+        "intake.view_inquiry",
+        "intake.add_inquiry",
+        "intake.change_inquiry",
+        "intake.override_pipeline",
     ],
     Role.ADMIN: [
         *CLINIC_READ,
         *CLINIC_WRITE,
         *CHART_READ,
+        *SCHEDULE_READ,
+        "therapy.add_therapygroup",
+        "therapy.change_therapygroup",
         "care.add_patient",
         "care.change_patient",
         "privacy.view_auditevent",
@@ -90,6 +148,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "accounts.add_user",
         "accounts.change_user",
         "auth.view_group",
+        "intake.view_inquiry",
     ],
 }
 

@@ -12,7 +12,7 @@ from middlepath.accounts.forms import ApiTokenForm, SignInForm
 from middlepath.accounts.models import ApiToken, User
 from middlepath.privacy import audit
 from middlepath.privacy.models import AuditAction, AuditOutcome
-from middlepath.web.forms import add_service_error
+from middlepath.web.forms import add_service_error, posted
 from middlepath.web.middleware import SESSION_TIME_ZONE
 
 
@@ -57,7 +57,7 @@ class SignOutView(auth_views.LogoutView):
 def tokens(request: HttpRequest) -> HttpResponse:
     """The signed-in user's API tokens: create (the secret is shown once) and revoke."""
     new_key = None
-    form = ApiTokenForm(request.POST or None)
+    form = ApiTokenForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             _, new_key = services.create_api_token(by=request.user, name=form.cleaned_data["name"])

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from middlepath.api import clinic, errors, patients
+from middlepath.api import clinic, errors, intake, patients, sessions
 from middlepath.api.auth import BearerToken, SessionAuth
 
 api = NinjaAPI(
@@ -20,3 +20,5 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/", clinic.router)
 api.add_router("/", patients.router)
+api.add_router("/", intake.router)
+api.add_router("/", sessions.router)

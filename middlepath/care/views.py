@@ -21,7 +21,7 @@ from middlepath.care.forms import (
 from middlepath.care.models import CareTeamMember, EpisodeChange
 from middlepath.privacy import audit
 from middlepath.privacy.models import AuditAction
-from middlepath.web.forms import add_service_error
+from middlepath.web.forms import add_service_error, posted
 
 PAGE_SIZE = 25
 
@@ -92,7 +92,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def patient_create(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("care.add_patient"):
         raise PermissionDenied
-    form = PatientForm(request.POST or None, user=request.user)
+    form = PatientForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.register_patient(by=request.user, **form.cleaned_data)
@@ -106,7 +106,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for_user(request.user, pk, write=True)
-    form = PatientForm(request.POST or None, instance=patient, user=request.user)
+    form = PatientForm(posted(request), instance=patient, user=request.user)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -129,7 +129,7 @@ def episode_open(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient_for_user(request.user, pk)
     if not request.user.has_perm("care.add_episode"):
         raise PermissionDenied
-    form = OpenEpisodeForm(request.POST or None, user=request.user)
+    form = OpenEpisodeForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.open_episode(patient=patient, by=request.user, **form.cleaned_data)
@@ -147,7 +147,7 @@ def episode_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 def episode_change(request: HttpRequest, pk: int) -> HttpResponse:
     episode = get_episode_for_user(request.user, pk, permission="care.change_episode")
-    form = ChangeEpisodeForm(request.POST or None, episode=episode)
+    form = ChangeEpisodeForm(posted(request), episode=episode)
     if request.method == "POST" and form.is_valid():
         try:
             change = services.change_episode(episode=episode, by=request.user, **form.cleaned_data)
@@ -172,7 +172,7 @@ def episode_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 def episode_discharge(request: HttpRequest, pk: int) -> HttpResponse:
     episode = get_episode_for_user(request.user, pk, permission="care.discharge_episode")
-    form = DischargeForm(request.POST or None)
+    form = DischargeForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.discharge_episode(

@@ -40,7 +40,7 @@ from middlepath.clinic.models import (
     Room,
     Track,
 )
-from middlepath.demo import content
+from middlepath.demo import content, history
 from middlepath.privacy import audit
 from middlepath.privacy.models import AuditAction
 
@@ -107,13 +107,15 @@ def build(spec: DemoSpec, progress: Progress | None = None) -> Clinic:
     report = progress or (lambda stage, n: None)
     with transaction.atomic():
         clinic = _build_setup(spec, rng, fake)
-        patient_count = _build_patients(spec, clinic, rng, fake, report)
+        plans = _build_patients(spec, clinic, rng, fake, report)
+        counts = history.build(spec, clinic, plans, rng, report)
         audit.record(
             actor=None,
             action=AuditAction.DEMO_BUILD,
             data={
                 "seed": spec.seed,
-                "patients": patient_count,
+                "patients": len(plans),
+                **counts,
                 "weeks": spec.weeks,
                 "locations": spec.locations,
             },
@@ -291,7 +293,7 @@ class _Plan:
 
 def _build_patients(
     spec: DemoSpec, clinic: Clinic, rng: random.Random, fake: Faker, report: Progress
-) -> int:
+) -> list[_Plan]:
     plans = list(_plan_patients(spec, clinic, rng, fake, report))
     patients = Patient.objects.bulk_create([plan.patient for plan in plans], batch_size=BATCH)
     for patient in patients:
@@ -320,7 +322,7 @@ def _build_patients(
         ],
         batch_size=BATCH,
     )
-    return len(patients)
+    return plans
 
 
 def _care_team(episode: Episode, clinic: Clinic) -> list[CareTeamMember]:
@@ -419,7 +421,7 @@ def _plan_episode(
 ) -> dt.date | None:
     """Plan one episode with its phase moves; returns the discharge date, if any."""
     site = plan.site
-    track = site.tracks[0] if rng.random() < 0.45 else site.tracks[-1]
+    track = site.tracks[0] if rng.random() < 0.35 else site.tracks[-1]
     referral = referral or _weighted(rng, REFERRALS)
     stepped_down_from_care = referral in (
         ReferralSource.INPATIENT_STEP_DOWN,

@@ -136,6 +136,34 @@ GROUP_TYPES = [
         ],
     ),
     (
+        "Relapse prevention",
+        "skills",
+        "relapse-prevention",
+        False,
+        [
+            (
+                "Warning signs before a lapse",
+                "Spotting early warning signs",
+                "List your three earliest warning signs and who you will tell.",
+            ),
+            (
+                "High-risk situations",
+                "Planning for weekends and paydays",
+                "Write a plan for your next payday.",
+            ),
+            (
+                "Coping with cravings",
+                "Urge surfing",
+                "Practise urge surfing once a day and note how long the urge lasted.",
+            ),
+            (
+                "After a lapse",
+                "Getting back on track quickly",
+                "Write what you would do in the first hour after a lapse.",
+            ),
+        ],
+    ),
+    (
         "Family group",
         "family",
         "family",
@@ -172,3 +200,104 @@ DEMO_LOGINS = [
     ("physician", "Physician"),
     ("billing", "Billing"),
 ]
+
+# Group patterns: which group types a phase attends and when each type meets. All groups of
+# one type meet at the same time on a track, side by side in different rooms, so a patient
+# can be in any group of each type without a clash. (type code, weekdays, slot of the block)
+GROUP_PATTERN = [
+    ("process", [1, 3], 0),
+    ("psychoeducation", [1, 3], 1),
+    ("skills", [2, 4], 0),
+    ("relapse-prevention", [2, 4], 1),
+]
+# Per phase (by order): the group types attended. 8, 6 and 4 sessions of 90 minutes make
+# 720, 540 and 360 minutes: the phases' weekly targets.
+GROUPS_BY_PHASE = {
+    1: ["process", "psychoeducation", "skills", "relapse-prevention"],
+    2: ["process", "psychoeducation", "skills"],
+    3: ["process", "skills"],
+}
+FAMILY_GROUP_DAY = 5  # Friday evening, outside the tracks' blocks
+
+CHECK_INS = [
+    "Cravings after work this week; called my sponsor twice.",
+    "Slept better; still anxious in the mornings.",
+    "Argument with my partner, left the room instead of drinking.",
+    "Payday on Friday worries me.",
+    "Went to two support meetings, spoke at one.",
+    "Feeling flat; not much motivation.",
+    "Old friends invited me out; said no.",
+    "Proud of thirty days.",
+    "Work is stressful; used breathing at my desk.",
+    "Had a lapse on Saturday; told my counselor the same day.",
+    "Family dinner went well.",
+    "Back pain is making it hard to sit through group.",
+    "Started looking for a sober living place.",
+    "Kids noticed I'm calmer.",
+    "Tempted when I drove past the bar; kept driving.",
+    "Nervous about court next week.",
+    "Journaled every day this week.",
+    "Missed a meeting; want to get back on track.",
+    "Got positive feedback at work.",
+    "Angry about a lot of things today.",
+]
+
+SUMMARIES = [
+    "The group worked on {topic}. Members named their own examples and practised in pairs; "
+    "most took an active part. Homework set to apply it before the next session.",
+    "{topic}: brief teaching, then discussion of members' recent situations. Several members "
+    "linked the topic to the week's check-in. Homework reviewed and set.",
+    "Focused on {topic}. Role-plays of two members' real situations; the group gave "
+    "supportive feedback. Energy was good; one member quiet and will be checked on.",
+]
+
+VISIT_NOTES = [
+    (
+        "Review of the week and of cravings; triggers at home.",
+        "Motivational interviewing; planning for the weekend.",
+        "Engaged; identified two high-risk times.",
+        "Continue weekly; practise the weekend plan.",
+    ),
+    (
+        "Stress at work and sleep.",
+        "Sleep hygiene; paced breathing practice.",
+        "Receptive; will try the routine for a week.",
+        "Review the sleep log next session.",
+    ),
+    (
+        "Relationship conflict and relapse risk.",
+        "Communication skills; safety and support plan.",
+        "Named a support person to call.",
+        "Consider a family session; continue weekly.",
+    ),
+]
+
+CASE_MANAGEMENT_NOTE = (
+    "Benefits, transport and housing check-in.",
+    "Reviewed bus pass and a sober living referral.",
+    "Will visit the sober living home on Saturday.",
+    "Follow up on the housing application in four weeks.",
+)
+
+
+def holidays(year: int) -> dict:
+    """US holidays on which the program closes (sessions cancelled)."""
+    import datetime as dt
+
+    def nth_weekday(month: int, weekday: int, n: int) -> dt.date:
+        day = dt.date(year, month, 1)
+        day += dt.timedelta(days=(weekday - day.isoweekday()) % 7)
+        return day + dt.timedelta(weeks=n - 1)
+
+    def last_weekday(month: int, weekday: int) -> dt.date:
+        day = dt.date(year, month + 1, 1) - dt.timedelta(days=1)
+        return day - dt.timedelta(days=(day.isoweekday() - weekday) % 7)
+
+    return {
+        dt.date(year, 1, 1): "New Year's Day",
+        last_weekday(5, 1): "Memorial Day",
+        dt.date(year, 7, 4): "Independence Day",
+        nth_weekday(9, 1, 1): "Labor Day",
+        nth_weekday(11, 4, 4): "Thanksgiving",
+        dt.date(year, 12, 25): "Christmas Day",
+    }

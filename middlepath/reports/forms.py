@@ -9,6 +9,7 @@ from django.utils import timezone
 from middlepath.accounts.models import User
 from middlepath.care.forms import DateInput
 from middlepath.care.models import Patient
+from middlepath.clinic.models import Location
 from middlepath.privacy.models import AuditAction, AuditEventQuerySet, AuditOutcome
 
 MAX_REPORT_DAYS = 366
@@ -84,3 +85,16 @@ class AuditReportForm(forms.Form):
         if data.get("outcome"):
             events = events.filter(outcome=data["outcome"])
         return events.order_by(*self.SORTS[data.get("sort") or "newest"])
+
+
+class ComplianceForm(forms.Form):
+    """Week (any day in it) and location of the compliance report; ids and dates only."""
+
+    week = forms.DateField(required=False, widget=DateInput(), help_text="Any day of the week.")
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.none(), required=False, empty_label=None
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = Location.objects.filter(pk__in=user.location_ids())

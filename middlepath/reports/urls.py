@@ -6,4 +6,5 @@ app_name = "reports"
 
 urlpatterns = [
     path("audit/", views.audit_report, name="audit"),
+    path("compliance/", views.compliance_report, name="compliance"),
 ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -10,7 +11,8 @@ from django.shortcuts import render
 from middlepath.care.models import Patient
 from middlepath.privacy import audit
 from middlepath.privacy.models import AuditAction, AuditEvent
-from middlepath.reports.forms import AuditReportForm
+from middlepath.reports.forms import AuditReportForm, ComplianceForm
+from middlepath.sessions import hours
 
 PAGE_SIZE = 50
 
@@ -94,4 +96,76 @@ def _csv(events) -> StreamingHttpResponse:
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="audit-report.csv"'
+    return response
+
+
+@permission_required("therapy.view_compliance", raise_exception=True)
+def compliance_report(request: HttpRequest) -> HttpResponse:
+    """Every enrolled patient's minutes, days, target and status for one week and location."""
+    form = ComplianceForm(request.GET or None, user=request.user)
+    valid = form.is_valid() if form.is_bound else False
+    location = (form.cleaned_data.get("location") if valid else None) or form.fields[
+        "location"
+    ].queryset.first()
+    context: dict[str, object] = {"form": form, "location": location}
+    if location is None:
+        return render(request, "reports/compliance.html", context)
+    day = (form.cleaned_data.get("week") if valid else None) or location.today()
+    week, rows = hours.compliance(location, day)
+    audit.record(
+        actor=request.user,
+        action=AuditAction.COMPLIANCE_REPORT_VIEW,
+        data={"location_id": location.pk, "week": week.start.isoformat(), "patients": len(rows)},
+    )
+    if request.GET.get("format") == "csv":
+        return _compliance_csv(location, week, rows)
+    context.update(
+        week=week,
+        rows=rows,
+        met=sum(1 for row in rows if row.status == hours.MET),
+        below=sum(1 for row in rows if row.status == hours.BELOW),
+        partial=sum(1 for row in rows if row.status == hours.PARTIAL),
+        previous=week.previous().start,
+        next=week.start + dt.timedelta(days=7),
+    )
+    return render(request, "reports/compliance.html", context)
+
+
+def _compliance_csv(location, week, rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = (
+        f'attachment; filename="compliance-{location.code}-{week.start.isoformat()}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "week",
+            "location",
+            "mrn",
+            "patient",
+            "track",
+            "phase",
+            "minutes",
+            "days",
+            "target_minutes",
+            "shortfall_minutes",
+            "status",
+        ]
+    )
+    for row in rows:
+        writer.writerow(
+            [
+                week.start.isoformat(),
+                location.code,
+                row.mrn,
+                row.name,
+                row.track,
+                row.phase,
+                row.minutes,
+                row.days,
+                row.target,
+                row.shortfall,
+                row.status,
+            ]
+        )
     return response

@@ -5,11 +5,17 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.forms.renderers import TemplatesSetting
+from django.http import HttpRequest, QueryDict
 
 
 class FormRenderer(TemplatesSetting):
     form_template_name = "web/forms/form.html"
     field_template_name = "web/forms/field.html"
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """The submitted data on a POST (even an empty one, so it shows its errors), else None."""
+    return request.POST if request.method == "POST" else None
 
 
 def add_service_error(form: Form, error: ValidationError) -> None:

@@ -9,6 +9,9 @@ from django.shortcuts import redirect, render
 
 from middlepath.care.models import Episode
 from middlepath.clinic.models import Location, Phase, Track
+from middlepath.intake.access import dashboard_counts as inquiry_counts
+from middlepath.sessions import hours
+from middlepath.sessions.models import Attendance, Session, TherapyGroup
 
 
 @login_not_required
@@ -55,6 +58,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         }
         for track in tracks
     ]
+    context.update(_sessions_today(request, location, today))
     context.update(
         today=today,
         census=census,
@@ -66,4 +70,43 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .filter(discharged_on__range=(week_ago, today))
         .count(),
     )
+    context["inquiry_counts"] = inquiry_counts(request.user, location)
     return render(request, "web/dashboard.html", context)
+
+
+ABSENCE_DAYS = 7
+LIST_LIMIT = 25
+
+
+def _sessions_today(request: HttpRequest, location: Location, today: dt.date) -> dict[str, object]:
+    """Today's sessions and who needs outreach: absences, patients short of their hours."""
+    user = request.user
+    context: dict[str, object] = {}
+    if user.has_perm("therapy.view_schedule"):
+        context["sessions_today"] = (
+            Session.objects.filter(location=location, date=today)
+            .select_related("group", "patient", "room", "facilitator")
+            .annotate(recorded=Count("attendance"))
+            .order_by("start_time")[:LIST_LIMIT]
+        )
+        groups = (
+            TherapyGroup.objects.active().filter(track__location=location).with_member_count(today)
+        )
+        context["small_groups"] = [
+            group
+            for group in groups.select_related("group_type")
+            if group.member_count < group.group_type.min_size
+        ]
+    if user.has_perm("therapy.view_compliance"):
+        week, short = hours.shortfalls(location, today)
+        context.update(week=week, shortfalls=short[:LIST_LIMIT], shortfall_count=len(short))
+        context["absences"] = (
+            Attendance.objects.absences()
+            .filter(
+                session__location=location,
+                date__range=(today - dt.timedelta(days=ABSENCE_DAYS), today),
+            )
+            .select_related("patient", "session__group")
+            .order_by("-date", "patient__last_name")[:LIST_LIMIT]
+        )
+    return context
