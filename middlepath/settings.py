@@ -78,6 +78,10 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = secret_from_env_or_file("SECRET_KEY", VAR_DIR / "secret.key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies in front of the app (0: clients connect directly). With N, the client's
+# address is the Nth from the right in X-Forwarded-For; lock-outs, rate limits and the audit
+# trail all use it. Never set it higher than the real number: the header can be forged.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # Detect N+1 queries (django-zeal) in the test suite: pytest sets PYTEST_VERSION for its run.
 DETECT_N_PLUS_ONE = env_bool("MIDDLEPATH_DETECT_N_PLUS_ONE", "PYTEST_VERSION" in os.environ)
@@ -112,6 +116,7 @@ if DETECT_N_PLUS_ONE:
     INSTALLED_APPS.append("zeal")
 
 MIDDLEWARE = [
+    "middlepath.web.middleware.client_address_behind_proxies",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -27,6 +27,7 @@ from middlepath.intake.models import (
 )
 from middlepath.privacy import audit
 from middlepath.privacy.models import AuditAction
+from middlepath.sessions.placement import suggest_groups
 
 router = Router(tags=["inquiries"])
 
@@ -337,6 +338,15 @@ class AdmitIn(Schema):
     override_reason: str = Field("", max_length=2000)
 
 
+class GroupSuggestionOut(Schema):
+    group_id: int
+    name: str
+    group_type: str
+    schedule: str
+    members: int
+    max_size: int
+
+
 class EpisodeOut(Schema):
     id: int
     patient_id: int
@@ -350,9 +360,28 @@ class EpisodeOut(Schema):
     admitted_on: dt.date
     referral_source: str
 
+    suggested_groups: list[GroupSuggestionOut] = Field(
+        description="Groups of the episode's track with a free seat that fits the patient."
+    )
+
     @staticmethod
     def resolve_mrn(episode: Any) -> str:
         return episode.patient.mrn
+
+    @staticmethod
+    def resolve_suggested_groups(episode: Any) -> list[dict[str, Any]]:
+        day = max(episode.admitted_on, episode.location.today())
+        return [
+            {
+                "group_id": suggestion.group.pk,
+                "name": suggestion.group.name,
+                "group_type": suggestion.group.group_type.kind,
+                "schedule": suggestion.group.schedule_label(),
+                "members": suggestion.members,
+                "max_size": suggestion.group.group_type.max_size,
+            }
+            for suggestion in suggest_groups(episode.patient, day=day)
+        ]
 
 
 def _inquiry(request: HttpRequest, inquiry_id: int, permission: str = access.VIEW) -> Inquiry:

@@ -40,7 +40,7 @@ from middlepath.clinic.models import (
     Room,
     Track,
 )
-from middlepath.demo import content, history
+from middlepath.demo import content, history, inquiries
 from middlepath.privacy import audit
 from middlepath.privacy.models import AuditAction
 
@@ -109,6 +109,7 @@ def build(spec: DemoSpec, progress: Progress | None = None) -> Clinic:
         clinic = _build_setup(spec, rng, fake)
         plans = _build_patients(spec, clinic, rng, fake, report)
         counts = history.build(spec, clinic, plans, rng, report)
+        counts["inquiries"] = inquiries.build([site.location for site in clinic.sites], rng, fake)
         audit.record(
             actor=None,
             action=AuditAction.DEMO_BUILD,

@@ -205,13 +205,19 @@ def _identical_recent(fields: Mapping[str, Any]) -> Inquiry | None:
 
 @transaction.atomic
 def submit_inquiry(
-    *, by: User | None, source: str = Source.WEB_FORM, site_url: str = "", **fields: Any
+    *,
+    by: User | None,
+    source: str = Source.WEB_FORM,
+    site_url: str = "",
+    notify: bool = True,
+    **fields: Any,
 ) -> Inquiry:
     """Record a request for help and tell the intake team a request is waiting.
 
     `by` is None for the public form. `site_url` (scheme and host) makes the link in the
-    notification absolute. Submitting the very same request again within half an hour
-    returns the first one instead of queueing a copy. Staff may add the date of birth.
+    notification absolute; `notify=False` sends none (the demo clinic's made-up requests).
+    Submitting the very same request again within half an hour returns the first one
+    instead of queueing a copy. Staff may add the date of birth.
     """
     _check_fields(fields, INQUIRY_FIELDS if by is None else EDITABLE_FIELDS, "inquiry")
     fields = _normalized(fields)
@@ -232,7 +238,8 @@ def submit_inquiry(
         data={"source": source, "location_id": inquiry.location_id},
     )
     inquiry_id, location_id = inquiry.pk, inquiry.location_id
-    transaction.on_commit(lambda: notify_intake(inquiry_id, location_id, site_url=site_url))
+    if notify:
+        transaction.on_commit(lambda: notify_intake(inquiry_id, location_id, site_url=site_url))
     return inquiry
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/benefits/", views.benefits, name="benefits"),
     path("<int:pk>/schedule/", views.schedule, name="schedule"),
     path("<int:pk>/admit/", views.admit, name="admit"),
+    path("<int:pk>/first-week/", views.first_week, name="first_week"),
     path("<int:pk>/close/", views.close, name="close"),
     path("<int:pk>/reopen/", views.reopen, name="reopen"),
 ]

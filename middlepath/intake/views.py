@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import DatabaseError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -20,6 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import get_usage
 
+from middlepath.care.access import get_patient_for_user
 from middlepath.intake import services
 from middlepath.intake.access import (
     ADD,
@@ -52,6 +53,9 @@ from middlepath.intake.models import (
 )
 from middlepath.privacy import audit
 from middlepath.privacy.models import AuditAction
+from middlepath.roster import calendars
+from middlepath.sessions.hours import Week
+from middlepath.sessions.placement import suggest_groups
 from middlepath.web.forms import add_service_error
 
 logger = logging.getLogger(__name__)
@@ -389,9 +393,10 @@ def admit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{episode.patient.display_name} admitted (MRN {episode.patient.mrn}).",
+                f"{episode.patient.display_name} admitted (MRN {episode.patient.mrn}). "
+                "Now give them their groups for the first week.",
             )
-            return redirect("care:patient_detail", pk=episode.patient_id)
+            return redirect("intake:first_week", pk=inquiry.pk)
     return _action_page(
         request,
         inquiry,
@@ -453,4 +458,38 @@ def _action_page(
         request,
         "intake/action_form.html",
         {"inquiry": inquiry, "form": form, "title": title, "submit_label": submit_label, **extra},
+    )
+
+
+def first_week(request: HttpRequest, pk: int) -> HttpResponse:
+    """After admission: groups of the patient's track with space, and their first week."""
+    inquiry = get_inquiry_for_user(request.user, pk)
+    if inquiry.patient_id is None:
+        raise Http404("This inquiry has not been admitted.")
+    patient = get_patient_for_user(request.user, inquiry.patient_id)
+    episode = patient.current_episode
+    if episode is None:
+        messages.info(request, f"{patient.display_name} has no open episode.")
+        return redirect("care:patient_detail", pk=patient.pk)
+    first_day = max(episode.admitted_on, episode.location.today())
+    week = Week.containing(first_day, episode.program)
+    audit.record(
+        actor=request.user,
+        action=AuditAction.SCHEDULE_VIEW,
+        obj=patient,
+        data={"week": week.start.isoformat()},
+    )
+    return render(
+        request,
+        "intake/first_week.html",
+        {
+            "inquiry": inquiry,
+            "patient": patient,
+            "episode": episode,
+            "suggestions": suggest_groups(patient, day=first_day),
+            "memberships": patient.memberships.current().select_related("group__group_type"),
+            "week": week,
+            "days": calendars.week_days(patient, week),
+            "back": request.path,
+        },
     )

@@ -146,7 +146,7 @@ def _reschedule_future_sessions(group: TherapyGroup, by: User) -> None:
         generate_sessions(group=group, by=by, first=today, last=last)
 
 
-def _patterns_overlap(one: TherapyGroup, other: TherapyGroup) -> bool:
+def patterns_overlap(one: TherapyGroup, other: TherapyGroup) -> bool:
     if not set(one.meeting_days) & set(other.meeting_days):
         return False
     day = dt.date.min
@@ -192,7 +192,7 @@ def add_member(
     if group.memberships.current().filter(patient=patient).exists():
         raise ValidationError(f"{patient.display_name} is already a member of {group.name}.")
     for other in TherapyGroup.objects.filter(memberships__in=patient.memberships.current()):
-        if _patterns_overlap(group, other):
+        if patterns_overlap(group, other):
             raise ValidationError(
                 f"{group.name} meets at the same time as {other.name}, which "
                 f"{patient.display_name} already attends."

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from middlepath.care.access import get_patient_for_user
@@ -172,6 +173,9 @@ def group_add_member(request: HttpRequest, pk: int) -> HttpResponse:
             )
     else:
         messages.error(request, "Pick a patient enrolled on this group's track.")
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
     return redirect("sessions:group_detail", pk=group.pk)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -25,6 +26,23 @@ class LoginRequired(LoginRequiredMiddleware):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+def client_address_behind_proxies(get_response: Handler) -> Handler:
+    """Behind TRUSTED_PROXY_COUNT proxies, REMOTE_ADDR becomes the real client's address."""
+    count = settings.TRUSTED_PROXY_COUNT
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if count and forwarded:
+            hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+            # Each trusted proxy appends the address it saw; earlier entries are the client's
+            # own claims and can be forged.
+            if hops:
+                request.META["REMOTE_ADDR"] = hops[-count] if len(hops) >= count else hops[0]
+        return get_response(request)
+
+    return middleware
 
 
 def client_address(get_response: Handler) -> Handler:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
@@ -10,7 +11,10 @@ from middlepath.accounts.models import User
 from middlepath.accounts.roles import Role
 from middlepath.care.models import Episode, EpisodeChange, Patient, ReferralSource
 from middlepath.clinic.models import CurriculumTopic, GroupType, Location, Phase, Room, Track
+from middlepath.intake.models import Inquiry
 from middlepath.privacy import audit
+from middlepath.sessions import hours
+from middlepath.sessions.models import Attendance, CheckIn, Homework, Note, Session, TherapyGroup
 
 ARGS = [
     "--seed",
@@ -81,6 +85,47 @@ class TestDemo:
         }
         assert all(p.mrn for p in Patient.objects.all())
         assert audit.verify().ok
+
+    def test_it_builds_weeks_of_history(self):
+        call_command("demo", *ARGS)
+        today = dt.date(2026, 11, 23)
+        groups = TherapyGroup.objects.with_member_count(today)
+        assert groups.count() >= 8
+        assert all(group.member_count <= 15 for group in groups)
+        assert set(groups.values_list("group_type__kind", flat=True)) >= {
+            "process",
+            "skills",
+            "psychoeducation",
+        }
+        past = Session.objects.filter(date__lt=today)
+        assert past.filter(kind="group").exists() and past.filter(kind="individual").exists()
+        assert (
+            not Session.objects.filter(date__gte=today)
+            .exclude(status="cancelled")
+            .filter(attendance__isnull=False)
+            .exists()
+        )
+        statuses = set(Attendance.objects.values_list("status", flat=True))
+        assert {"present", "late", "left_early", "absent_excused", "absent_unexcused"} <= statuses
+        assert (
+            Note.objects.filter(status="signed").count()
+            >= past.filter(status="scheduled").count() * 0.9
+        )
+        assert CheckIn.objects.exists() and Homework.objects.filter(status="done").exists()
+        for location in Location.objects.all():
+            _, rows = hours.compliance(location, today - dt.timedelta(days=7))
+            full_weeks = [row for row in rows if not row.partial_week]
+            met = sum(row.compliant for row in full_weeks)
+            assert met > 0.6 * len(full_weeks)  # most meet their target...
+            assert met < len(full_weeks)  # ...and some fall short
+        assert {
+            "new",
+            "contacted",
+            "screened",
+            "benefits_verified",
+            "admission_scheduled",
+            "closed",
+        } <= set(Inquiry.objects.values_list("status", flat=True))
 
     @pytest.mark.django_db(transaction=True)
     def test_the_same_seed_builds_the_same_clinic(self):

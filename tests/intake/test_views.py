@@ -317,8 +317,8 @@ class TestWorkingAnInquiry:
             },
         )
         patient = Patient.objects.get()
-        assert response["Location"] == reverse("care:patient_detail", args=[patient.pk])
-        chart = client.get(response["Location"])
+        assert response["Location"] == reverse("intake:first_week", args=[inquiry.pk])
+        chart = client.get(reverse("care:patient_detail", args=[patient.pk]))
         assert b"Dana Whitfield" in chart.content and patient.mrn.encode() in chart.content
 
     def test_admitting_too_early_shows_why(self, login, staff, inquiry, clinic):

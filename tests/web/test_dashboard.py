@@ -115,3 +115,30 @@ class TestErrors:
         text = PHISafeFormatter().format(record)
         assert "Rosa" not in text
         assert "ValueError: (message withheld)" in text
+
+
+@pytest.mark.django_db
+class TestClientAddress:
+    def test_without_proxies_the_forwarded_header_is_ignored(self, client, staff):
+        from middlepath.privacy.models import AuditAction, AuditEvent
+
+        client.post(
+            reverse("login"),
+            {"username": "counselor", "password": "x"},
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
+        assert AuditEvent.objects.get(action=AuditAction.LOGIN_FAILED).remote_addr == "127.0.0.1"
+
+    def test_behind_one_proxy_the_last_hop_is_the_client(self, client, staff, settings):
+        from django.test import Client
+
+        from middlepath.privacy.models import AuditAction, AuditEvent
+
+        settings.TRUSTED_PROXY_COUNT = 1
+        client = Client()  # middleware reads the setting when the handler is built
+        client.post(
+            reverse("login"),
+            {"username": "counselor", "password": "x"},
+            headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"},
+        )
+        assert AuditEvent.objects.get(action=AuditAction.LOGIN_FAILED).remote_addr == "203.0.113.9"
