@@ -277,6 +277,10 @@ AUDIT_KEY = secret_from_env_or_file(
 )
 AUDIT_HEAD_FILE = Path(os.environ.get("AUDIT_HEAD_FILE", VAR_DIR / "audit-head.json"))
 
+# The weekly roster is built in a thread of the web process (tests build it inline).
+ROSTER_BUILD_IN_BACKGROUND = env_bool("ROSTER_BUILD_IN_BACKGROUND", True)
+ROSTER_DEFAULT_SECONDS = env_int("ROSTER_DEFAULT_SECONDS", 30, minimum=1)
+
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_MAX_PER_PAGE_SIZE = 200
 

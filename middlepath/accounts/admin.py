@@ -8,10 +8,22 @@ from middlepath.accounts.models import ApiToken, User
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "first_name", "last_name", "credentials", "is_active", "is_staff")
     list_filter = ("is_active", "is_staff", "groups", "locations")
-    filter_horizontal = ("groups", "user_permissions", "locations")
+    filter_horizontal = ("groups", "user_permissions", "locations", "facilitates")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Clinical", {"fields": ("locations", "credentials", "is_licensed", "supervisor")}),
+        (
+            "Clinical",
+            {
+                "fields": (
+                    "locations",
+                    "credentials",
+                    "is_licensed",
+                    "supervisor",
+                    "facilitates",
+                    "max_sessions_per_week",
+                )
+            },
+        ),
     )
 
 

@@ -40,6 +40,15 @@ class User(AbstractUser):
     is_licensed = models.BooleanField(
         default=False, help_text="Licensed to practise independently (notes need no co-signature)."
     )
+    facilitates = models.ManyToManyField(
+        "clinic.GroupType",
+        blank=True,
+        related_name="facilitators",
+        help_text="The kinds of group this person may lead (used by the weekly roster).",
+    )
+    max_sessions_per_week = models.PositiveSmallIntegerField(
+        default=10, help_text="The most group sessions the roster gives them in a week."
+    )
     supervisor = models.ForeignKey(
         "self",
         null=True,

@@ -122,6 +122,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         *GROUP_MANAGE,
         *CLINICAL_WRITE,
         "therapy.cosign_note",
+        "roster.build_roster",
         "care.add_patient",
         "care.change_patient",
         "care.add_episode",

@@ -215,6 +215,12 @@ class Phase(models.Model):
     max_days = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(7)]
     )
+    group_needs = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Group sessions a week by group type code, e.g. {"process": 2, "skills": 1}; '
+        "the weekly roster gives each patient at least these.",
+    )
     description = models.TextField(blank=True)
 
     class Meta:
@@ -239,6 +245,19 @@ class Phase(models.Model):
     def clean(self) -> None:
         if self.min_days and self.max_days and self.min_days > self.max_days:
             raise ValidationError({"max_days": "Maximum days must be at least the minimum."})
+        needs = self.group_needs
+        if not isinstance(needs, dict) or not all(
+            isinstance(code, str) and isinstance(count, int) and count >= 0
+            for code, count in needs.items()
+        ):
+            raise ValidationError(
+                {"group_needs": 'Give counts by group type code, e.g. {"process": 2}.'}
+            )
+        unknown = set(needs) - set(GroupType.objects.values_list("code", flat=True))
+        if unknown:
+            raise ValidationError(
+                {"group_needs": f"Unknown group types: {', '.join(sorted(unknown))}."}
+            )
 
     @property
     def target_hours_label(self) -> str:

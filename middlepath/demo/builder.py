@@ -140,6 +140,7 @@ def _build_setup(spec: DemoSpec, rng: random.Random, fake: Faker) -> Clinic:
             min_days=min_days,
             max_days=max_days,
             description=description,
+            group_needs=content.PHASE_NEEDS[order],
         )
         for name, order, minutes, min_days, max_days, description in content.PHASES
     ]
@@ -256,8 +257,12 @@ def _build_site(
             is_licensed=licensed,
             supervisor=supervisor,
         )
+        if role == Role.COUNSELOR:
+            user.facilitates.set(leads)
         return user
 
+    # Counselors lead every kind of group but the family group (the family therapist's).
+    leads = list(GroupType.objects.exclude(kind=GroupType.Kind.FAMILY))
     suffix = "" if index == 0 else f"-{code}"
     intake = staff(f"intake{suffix}", Role.INTAKE)
     # About one counselor per twelve enrolled patients, as caseloads run in IOPs.

@@ -32,6 +32,12 @@ PHASES = [
     ("Phase 2: Core", 2, 540, 3, 4, "Nine hours a week on three days."),
     ("Phase 3: Step-down", 3, 360, 2, 3, "Six hours a week on two days, before outpatient care."),
 ]
+# The group sessions a week each phase needs at least (for the weekly roster).
+PHASE_NEEDS = {
+    1: {"process": 2, "psychoeducation": 2, "skills": 2},
+    2: {"process": 2, "psychoeducation": 1, "skills": 1},
+    3: {"process": 2, "skills": 1},
+}
 
 # name, kind, code, same stage, topics: (title, skill, homework)
 GROUP_TYPES = [

@@ -69,3 +69,110 @@ class CalendarFeed(models.Model):
     @staticmethod
     def new_key() -> str:
         return secrets.token_urlsafe(32)
+
+
+class WeekPlanQuerySet(models.QuerySet):
+    def for_week(self, location, week_start) -> WeekPlan:
+        plan, _ = self.get_or_create(location=location, week_start=week_start)
+        return plan
+
+
+class WeekPlan(models.Model):
+    """One location's week to roster: who is available when, and the rosters built for it."""
+
+    location = models.ForeignKey(
+        "clinic.Location", on_delete=models.CASCADE, related_name="week_plans"
+    )
+    week_start = models.DateField()
+    closed_rooms = models.ManyToManyField(
+        "clinic.Room", blank=True, related_name="closed_in", help_text="Rooms closed all week."
+    )
+
+    objects = WeekPlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-week_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "week_start"], name="one_plan_per_site_week"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location} week of {self.week_start:%Y-%m-%d}"
+
+
+class PatientDays(models.Model):
+    """The days of their track a patient can come this week (work, transport, childcare)."""
+
+    plan = models.ForeignKey(WeekPlan, on_delete=models.CASCADE, related_name="patient_days")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    days = models.JSONField(default=list, help_text="ISO weekday numbers (1 = Monday).")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "patient"], name="one_days_row_per_patient")
+        ]
+
+    def __str__(self) -> str:
+        return f"Days of patient {self.patient_id}"
+
+    @property
+    def audit_patient_id(self) -> int:
+        return self.patient_id
+
+
+class StaffSlots(models.Model):
+    """The slots a member of staff can lead a group in this week (default: all of them)."""
+
+    plan = models.ForeignKey(WeekPlan, on_delete=models.CASCADE, related_name="staff_slots")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    slots = models.JSONField(default=list, help_text="Slot ids of the week's roster instance.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "user"], name="one_slots_row_per_staff")
+        ]
+
+    def __str__(self) -> str:
+        return f"Slots of staff {self.user_id}"
+
+
+class RosterRun(models.Model):
+    """One build of a week's roster: the instance, the solver's progress and its proposal."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Building"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+        APPLIED = "applied", "Applied"
+
+    plan = models.ForeignKey(WeekPlan, on_delete=models.CASCADE, related_name="runs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    seconds = models.PositiveSmallIntegerField(default=30)
+    instance = models.JSONField(default=dict)
+    solution = models.JSONField(null=True, blank=True)
+    progress = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    edited = models.BooleanField(default=False, help_text="Changed by hand after the build.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("build_roster", "Can build and apply the weekly roster")]
+
+    def __str__(self) -> str:
+        return f"Roster run {self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

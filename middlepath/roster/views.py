@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from middlepath.care.access import get_patient_for_user
+from middlepath.clinic.models import Location
 from middlepath.privacy import audit
 from middlepath.privacy.models import AuditAction
-from middlepath.roster import calendars
-from middlepath.roster.models import CalendarFeed
+from middlepath.roster import adapter, availability, calendars, proposal, runner
+from middlepath.roster.adapter import week_start_of
+from middlepath.roster.models import CalendarFeed, RosterRun, WeekPlan
 from middlepath.sessions.hours import Week
 
 
@@ -121,3 +125,202 @@ def feed(request: HttpRequest, key: str) -> HttpResponse:
     response["Content-Disposition"] = 'inline; filename="schedule.ics"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- the weekly roster --------------------------------------------------------------------
+
+
+def _require_builder(request: HttpRequest) -> None:
+    if not request.user.has_perm("roster.build_roster"):
+        raise PermissionDenied
+
+
+def _plan_for(request: HttpRequest) -> WeekPlan:
+    data = request.POST if request.method == "POST" else request.GET
+    locations = Location.objects.filter(pk__in=request.user.location_ids(), is_active=True)
+    location = (
+        locations.filter(pk=data.get("location") or 0).first()
+        if str(data.get("location", "")).isdigit()
+        else None
+    )
+    location = location or locations.first()
+    if location is None:
+        raise Http404("You are not assigned to a location.")
+    try:
+        day = dt.date.fromisoformat(data.get("week", ""))
+    except ValueError:
+        day = location.today() + dt.timedelta(days=7)  # next week by default
+    return WeekPlan.objects.for_week(location, week_start_of(day))
+
+
+def roster(request: HttpRequest) -> HttpResponse:
+    """Availability for a week at a location, the build, and the proposed roster."""
+    _require_builder(request)
+    plan = _plan_for(request)
+    run = plan.runs.first()
+    context = {
+        "plan": plan,
+        "locations": Location.objects.filter(pk__in=request.user.location_ids(), is_active=True),
+        "run": run,
+        "previous": plan.week_start - dt.timedelta(days=7),
+        "next": plan.week_start + dt.timedelta(days=7),
+        "seconds": settings.ROSTER_DEFAULT_SECONDS,
+        **availability.context(plan),
+    }
+    if run is not None and run.solution:
+        context["proposal"] = proposal.build(
+            plan.location, plan.week_start, run.instance, run.solution
+        )
+        context["change"] = adapter.compare(
+            plan.location, plan.week_start, run.instance, run.solution
+        )
+    return render(request, "roster/roster.html", context)
+
+
+@require_POST
+def roster_build(request: HttpRequest) -> HttpResponse:
+    _require_builder(request)
+    plan = _plan_for(request)
+    if any(run.is_active for run in plan.runs.all()[:1]):
+        messages.info(request, "A roster for this week is already being built.")
+        return redirect(_roster_url(plan))
+    try:
+        seconds = max(
+            5, min(300, int(request.POST.get("seconds") or settings.ROSTER_DEFAULT_SECONDS))
+        )
+    except ValueError:
+        seconds = settings.ROSTER_DEFAULT_SECONDS
+    with transaction.atomic():
+        run = RosterRun.objects.create(
+            plan=plan,
+            seconds=seconds,
+            created_by=request.user,
+            instance=adapter.build_instance([plan.location], plan.week_start),
+        )
+        audit.record(
+            actor=request.user,
+            action=AuditAction.ROSTER_BUILD,
+            obj=plan.location,
+            data={"run_id": run.pk, "week": plan.week_start.isoformat()},
+        )
+        runner.start(run)
+    return redirect(_roster_url(plan))
+
+
+def _roster_url(plan: WeekPlan) -> str:
+    return (
+        f"{reverse('roster:roster')}?location={plan.location_id}&week={plan.week_start.isoformat()}"
+    )
+
+
+def _run_for(request: HttpRequest, pk: int) -> RosterRun:
+    _require_builder(request)
+    run = (
+        RosterRun.objects.select_related("plan__location")
+        .filter(pk=pk, plan__location__in=request.user.location_ids())
+        .first()
+    )
+    if run is None:
+        raise Http404("No such roster.")
+    return run
+
+
+def roster_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """Polled while the roster builds; reloads the page when it is ready."""
+    run = _run_for(request, pk)
+    response = render(request, "roster/roster.html#progress", {"run": run, "plan": run.plan})
+    if not run.is_active:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+def roster_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a patient by hand; the validator's verdict shows at once."""
+    run = _run_for(request, pk)
+    if run.solution is None or run.status != RosterRun.Status.DONE:
+        raise Http404("Nothing to edit.")
+    try:
+        run.solution = proposal.move(
+            run.instance,
+            run.solution,
+            patient=request.POST.get("patient", ""),
+            slot=request.POST.get("slot", ""),
+            to_session=request.POST.get("to", ""),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        run.edited = True
+        run.save(update_fields=["solution", "edited"])
+    return redirect(_roster_url(run.plan) + "#proposal")
+
+
+@require_POST
+def roster_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run_for(request, pk)
+    if run.solution is None or run.status != RosterRun.Status.DONE:
+        messages.error(request, "There is no finished roster to apply.")
+        return redirect(_roster_url(run.plan))
+    try:
+        applied = adapter.apply_solution(
+            location=run.plan.location,
+            week_start=run.plan.week_start,
+            instance=run.instance,
+            solution=run.solution,
+            by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, "The roster was not applied: " + " ".join(error.messages))
+        return redirect(_roster_url(run.plan))
+    RosterRun.objects.filter(pk=run.pk).update(
+        status=RosterRun.Status.APPLIED, applied_at=timezone.now(), applied_by=request.user
+    )
+    messages.success(
+        request, f"Roster applied: {applied.sessions} sessions, {applied.seats} seats."
+    )
+    return redirect(
+        f"{reverse('sessions:schedule')}?location={run.plan.location_id}&date={run.plan.week_start.isoformat()}"
+    )
+
+
+@require_POST
+def availability_patient(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_builder(request)
+    plan = get_object_or_404(WeekPlan, pk=pk, location__in=request.user.location_ids())
+    row = availability.save_patient_days(
+        plan=plan,
+        by=request.user,
+        patient_id=request.POST.get("patient", ""),
+        days=request.POST.getlist("days"),
+    )
+    if request.htmx:
+        return render(
+            request, "roster/roster.html#patient_row", {"plan": plan, "row": row, "saved": True}
+        )
+    return redirect(_roster_url(plan))
+
+
+@require_POST
+def availability_staff(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_builder(request)
+    plan = get_object_or_404(WeekPlan, pk=pk, location__in=request.user.location_ids())
+    availability.save_staff_slots(
+        plan=plan,
+        by=request.user,
+        user_id=request.POST.get("user", ""),
+        slots=request.POST.getlist("slots"),
+    )
+    messages.success(request, "Staff hours saved.")
+    return redirect(_roster_url(plan) + "#staff")
+
+
+@require_POST
+def availability_rooms(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_builder(request)
+    plan = get_object_or_404(WeekPlan, pk=pk, location__in=request.user.location_ids())
+    availability.save_closed_rooms(
+        plan=plan, by=request.user, room_ids=request.POST.getlist("closed")
+    )
+    messages.success(request, "Rooms saved.")
+    return redirect(_roster_url(plan) + "#rooms")

@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce
 
 from middlepath.care.models import Episode, EpisodeChange, Patient
 from middlepath.clinic.models import Location, Program
-from middlepath.sessions.models import Attendance, Membership, Session
+from middlepath.sessions.models import Attendance, Session
 
 
 @dataclass(frozen=True)
@@ -280,9 +280,8 @@ class Shortfall:
 
 
 def still_scheduled(location: Location, week: Week, today: dt.date) -> dict[int, int]:
-    """Minutes each patient is still expected at this week, from today on: sessions of
-    their groups (membership on the session's date, as in services.expected_patients) and
-    their own visits, for which no attendance is recorded yet.
+    """Minutes each patient is still expected at this week, from today on, at sessions that
+    expect them (SessionQuerySet.expected) and have no attendance for them yet.
 
     One week at one location is a few hundred sessions, read as plain rows.
     """
@@ -292,32 +291,15 @@ def still_scheduled(location: Location, week: Week, today: dt.date) -> dict[int,
         status=Session.Status.SCHEDULED,
         date__range=(today, week.end),
     )
-    rows = list(sessions.values_list("pk", "group_id", "patient_id", "date", "minutes"))
-    seats: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
-    memberships = Membership.objects.filter(group_id__in=sessions.values("group_id")).filter(
-        Q(left_on__isnull=True) | Q(left_on__gt=today)
-    )
-    for group_id, patient_id, joined, left in memberships.values_list(
-        "group_id", "patient_id", "joined_on", "left_on"
-    ):
-        seats[group_id].append((patient_id, joined, left))
+    minutes = dict(sessions.values_list("pk", "minutes"))
     recorded = set(
         Attendance.objects.filter(session__in=sessions).values_list("session_id", "patient_id")
     )
     totals: dict[int, int] = defaultdict(int)
-    for session_id, group_id, patient_id, day, minutes in rows:
-        expected = (
-            [patient_id]
-            if patient_id
-            else [
-                p
-                for p, joined, left in seats[group_id]
-                if joined <= day and (left is None or day < left)
-            ]
-        )
-        for expected_id in expected:
-            if (session_id, expected_id) not in recorded:
-                totals[expected_id] += minutes
+    for session_id, expected in sessions.expected().items():
+        for patient_id in expected:
+            if (session_id, patient_id) not in recorded:
+                totals[patient_id] += minutes[session_id]
     return totals
 
 

@@ -8,6 +8,7 @@ apply to future sessions and leave past ones (and their attendance) as they were
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -217,7 +218,41 @@ class SessionQuerySet(models.QuerySet):
             patient=patient,
             joined_on__lte=models.OuterRef("date"),
         ).filter(Q(left_on__isnull=True) | Q(left_on__gt=models.OuterRef("date")))
-        return self.filter(Q(patient=patient) | Q(models.Exists(member_then)))
+        seat = Seat.objects.filter(session_id=models.OuterRef("pk"), patient=patient)
+        return self.filter(
+            Q(patient=patient)
+            | Q(seated=False) & Q(models.Exists(member_then))
+            | Q(seated=True) & Q(models.Exists(seat))
+        )
+
+    def expected(self) -> dict[int, list[int]]:
+        """Who each of these sessions expects, by session id, in three queries: the patient
+        of a visit, the seats of a rostered session, the group's members on its date."""
+        rows = list(self.values_list("pk", "group_id", "patient_id", "seated", "date"))
+        seated: dict[int, list[int]] = defaultdict(list)
+        for session_id, patient_id in Seat.objects.filter(
+            session_id__in=[row[0] for row in rows if row[3]]
+        ).values_list("session_id", "patient_id"):
+            seated[session_id].append(patient_id)
+        members: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
+        for group_id, patient_id, joined, left in Membership.objects.filter(
+            group_id__in={row[1] for row in rows if row[1] and not row[3]}
+        ).values_list("group_id", "patient_id", "joined_on", "left_on"):
+            members[group_id].append((patient_id, joined, left))
+        expected: dict[int, list[int]] = {}
+        for session_id, group_id, patient_id, is_seated, day in rows:
+            if patient_id:
+                expected[session_id] = [patient_id]
+            elif is_seated:
+                expected[session_id] = seated[session_id]
+            else:
+                # The same rule as MembershipQuerySet.on(): joined by then, not yet left.
+                expected[session_id] = [
+                    pid
+                    for pid, joined, left in members[group_id]
+                    if joined <= day and (left is None or day < left)
+                ]
+        return expected
 
     def led_by(self, user) -> SessionQuerySet:
         return self.filter(Q(facilitator=user) | Q(co_facilitator=user))
@@ -271,6 +306,9 @@ class Session(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    # A session placed by the weekly roster names who sits in it (Seat rows); otherwise
+    # whoever is a member of the group on its date is expected.
+    seated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SessionQuerySet.as_manager()
@@ -333,6 +371,28 @@ class Session(models.Model):
         start = dt.datetime.combine(self.date, self.start_time, tzinfo=zone)
         self.starts_at = start.astimezone(dt.UTC)
         self.ends_at = (start + dt.timedelta(minutes=self.minutes)).astimezone(dt.UTC)
+
+
+class Seat(models.Model):
+    """A patient's place in a session set by the weekly roster (for `seated` sessions)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="seats")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="seats")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "patient"], name="one_seat_per_patient_per_session"
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "session"], name="seat_patient_session")]
+
+    def __str__(self) -> str:
+        return f"Seat of patient {self.patient_id} in session {self.session_id}"
+
+    @property
+    def audit_patient_id(self) -> int:
+        return self.patient_id
 
 
 class AttendanceQuerySet(models.QuerySet):

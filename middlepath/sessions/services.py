@@ -274,11 +274,10 @@ def add_guest(
 
 
 def expected_patients(session: Session) -> QuerySet[Patient]:
-    """Who should be at a session: the group's members on its date, or the visit's patient."""
-    if session.group_id is None:
-        return Patient.objects.filter(pk=session.patient_id)
-    members = Membership.objects.filter(group_id=session.group_id).on(session.date)
-    return Patient.objects.filter(pk__in=members.values("patient_id"))
+    """Who should be at a session: the visit's patient, the seats of a rostered session, or
+    the group's members on its date (the rule lives in SessionQuerySet.expected)."""
+    expected = Session.objects.filter(pk=session.pk).expected().get(session.pk, [])
+    return Patient.objects.filter(pk__in=expected)
 
 
 def _conflicts(sessions: list[Session]) -> list[str]:
@@ -319,7 +318,7 @@ def _conflicts(sessions: list[Session]) -> list[str]:
     return sorted(set(problems))
 
 
-def _refuse_conflicts(sessions: list[Session]) -> None:
+def refuse_conflicts(sessions: list[Session]) -> None:
     problems = _conflicts(sessions)
     if problems:
         shown = problems[:5] + ([f"…and {len(problems) - 5} more."] if len(problems) > 5 else [])
@@ -366,7 +365,7 @@ def generate_sessions(
         )
         session.place_in_time()
         sessions.append(session)
-    _refuse_conflicts(sessions)
+    refuse_conflicts(sessions)
     created = Session.objects.bulk_create(sessions)
     if created:
         audit.record(
@@ -423,7 +422,7 @@ def schedule_visit(
     )
     session.full_clean(exclude=["starts_at", "ends_at"], validate_constraints=False)
     session.place_in_time()
-    _refuse_conflicts([session])
+    refuse_conflicts([session])
     _patient_is_free(patient, session)
     session.save()
     audit.record(actor=by, action=AuditAction.SESSION_SCHEDULE, obj=session)

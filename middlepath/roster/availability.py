@@ -1,0 +1,143 @@
+"""Who can come when in a week to roster: patients' days, staff's slots, closed rooms.
+
+Nothing stored means "everything the track offers": a director records only exceptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from middlepath.accounts.models import User
+from middlepath.care.models import Patient
+from middlepath.clinic.models import WEEKDAY_LABELS, Room, Track
+from middlepath.privacy import audit
+from middlepath.privacy.models import AuditAction
+from middlepath.roster.adapter import enrolled, slots_of
+from middlepath.roster.models import PatientDays, StaffSlots, WeekPlan
+
+
+@dataclass
+class PatientRow:
+    patient: Patient
+    track: Track
+    phase_name: str
+    days: list[tuple[int, str, bool]]  # (weekday, label, available)
+    limited: bool  # fewer days than the track offers
+
+
+@dataclass
+class StaffRow:
+    user: User
+    slots: list[tuple[str, str, bool]]  # (slot id, label, available)
+    limited: bool
+
+
+@dataclass
+class TrackSlots:
+    track: Track
+    labels: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _patient_row(episode: Any, chosen: dict[int, list[int]]) -> PatientRow:
+    track = episode.track
+    available = set(chosen.get(episode.patient_id, track.meeting_days))
+    return PatientRow(
+        patient=episode.patient,
+        track=track,
+        phase_name=episode.phase.name,
+        days=[(day, WEEKDAY_LABELS[day - 1][:3], day in available) for day in track.meeting_days],
+        limited=not set(track.meeting_days) <= available,
+    )
+
+
+def context(plan: WeekPlan) -> dict[str, Any]:
+    chosen_days = dict(PatientDays.objects.filter(plan=plan).values_list("patient_id", "days"))
+    patient_rows = [
+        _patient_row(episode, chosen_days) for episode in enrolled(plan.location, plan.week_start)
+    ]
+    tracks = list(
+        Track.objects.filter(location=plan.location, is_active=True).select_related("location")
+    )
+    labels = []
+    for track in tracks:
+        for slot_id, place in slots_of(track, plan.week_start).items():
+            labels.append((slot_id, f"{place.date:%a} {place.start:%H:%M} ({track.name})"))
+    chosen_slots = dict(StaffSlots.objects.filter(plan=plan).values_list("user_id", "slots"))
+    leaders = (
+        User.objects.filter(is_active=True, locations=plan.location, facilitates__isnull=False)
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+    staff_rows = []
+    for user in leaders:
+        available = set(chosen_slots.get(user.pk, [slot for slot, _ in labels]))
+        staff_rows.append(
+            StaffRow(
+                user,
+                [(slot, label, slot in available) for slot, label in labels],
+                limited=not {slot for slot, _ in labels} <= available,
+            )
+        )
+    closed = set(plan.closed_rooms.values_list("pk", flat=True))
+    rooms = [
+        (room, room.pk in closed)
+        for room in Room.objects.filter(location=plan.location, is_active=True)
+    ]
+    return {"patient_rows": patient_rows, "staff_rows": staff_rows, "rooms": rooms}
+
+
+@transaction.atomic
+def save_patient_days(*, plan: WeekPlan, by: User, patient_id: str, days: list[str]) -> PatientRow:
+    episode = (
+        enrolled(plan.location, plan.week_start).filter(patient_id=int(patient_id or 0)).first()
+    )
+    if episode is None:
+        raise PermissionDenied("This patient is not enrolled at this location that week.")
+    chosen = sorted({int(day) for day in days if day.isdigit()} & set(episode.track.meeting_days))
+    PatientDays.objects.update_or_create(
+        plan=plan, patient_id=episode.patient_id, defaults={"days": chosen}
+    )
+    audit.record(
+        actor=by,
+        action=AuditAction.AVAILABILITY_CHANGE,
+        patient_id=episode.patient_id,
+        data={"week": plan.week_start.isoformat(), "days": chosen},
+    )
+    return _patient_row(episode, {episode.patient_id: chosen})
+
+
+@transaction.atomic
+def save_staff_slots(*, plan: WeekPlan, by: User, user_id: str, slots: list[str]) -> None:
+    user = User.objects.filter(pk=int(user_id or 0), locations=plan.location).first()
+    if user is None:
+        raise PermissionDenied("This person does not work at this location.")
+    known = {
+        slot
+        for track in Track.objects.filter(location=plan.location, is_active=True)
+        for slot in slots_of(track, plan.week_start)
+    }
+    StaffSlots.objects.update_or_create(
+        plan=plan, user=user, defaults={"slots": sorted(set(slots) & known)}
+    )
+    audit.record(
+        actor=by,
+        action=AuditAction.AVAILABILITY_CHANGE,
+        data={"week": plan.week_start.isoformat(), "staff_id": user.pk},
+    )
+
+
+@transaction.atomic
+def save_closed_rooms(*, plan: WeekPlan, by: User, room_ids: list[str]) -> None:
+    rooms = Room.objects.filter(
+        location=plan.location, pk__in=[int(r) for r in room_ids if r.isdigit()]
+    )
+    plan.closed_rooms.set(rooms)
+    audit.record(
+        actor=by,
+        action=AuditAction.AVAILABILITY_CHANGE,
+        data={"week": plan.week_start.isoformat(), "closed_rooms": sorted(r.pk for r in rooms)},
+    )

@@ -1,0 +1,150 @@
+"""A proposed roster as the director sees it, and hand edits to it.
+
+The grid has a row per slot of the week and a column per room. Moving a patient between
+sessions of one slot (or out of a slot) edits the solution; the validator then lists any
+rule the edit broke, so the director sees at once what to fix before applying.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from middlepath.accounts.models import User
+from middlepath.care.models import Patient
+from middlepath.clinic.models import Location, Room, Track
+from middlepath.roster.adapter import SlotPlace, slots_of
+from middlepath.roster.explain import explain_unmet
+from middlepath.roster.validate import Violation, metrics, validate
+
+
+@dataclass
+class Cell:
+    session: dict[str, Any]
+    leader: str
+    members: list[tuple[str, str]]  # (patient id in the roster, display name)
+
+    @property
+    def label(self) -> str:
+        stage = f", {self.session['stage']}" if self.session.get("stage") else ""
+        return f"{self.session['type']}{stage}"
+
+
+@dataclass
+class Row:
+    slot_id: str
+    place: SlotPlace
+    cells: list[Cell | None]
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Proposal:
+    rooms: list[Room]
+    rows: list[Row]
+    unmet: list[tuple[str, str, str]]  # (patient id, name, reason)
+    violations: list[Violation]
+    met: int
+    bound: int | None
+    sessions: int
+    preferred: int
+    patients: int
+
+
+def _pk(value: str) -> int:
+    return int(value.rsplit("-", 1)[1])
+
+
+def build(
+    location: Location,
+    week_start: dt.date,
+    instance: Mapping[str, Any],
+    solution: Mapping[str, Any],
+) -> Proposal:
+    places: dict[str, SlotPlace] = {}
+    for track in Track.objects.filter(location=location, is_active=True).select_related("location"):
+        places.update(slots_of(track, week_start))
+    mine = [s for s in solution.get("sessions", []) if s["slot"] in places]
+    rooms = list(Room.objects.filter(pk__in={_pk(s["room"]) for s in mine}).order_by("name"))
+    column = {f"room-{room.pk}": index for index, room in enumerate(rooms)}
+    patient_ids = {_pk(m) for s in mine for m in s["members"]} | {
+        _pk(p) for p in solution.get("unmet", [])
+    }
+    names = {f"patient-{p.pk}": p.display_name for p in Patient.objects.filter(pk__in=patient_ids)}
+    leaders = {
+        f"staff-{u.pk}": u.get_full_name() or u.username
+        for u in User.objects.filter(pk__in={_pk(s["facilitator"]) for s in mine})
+    }
+    by_slot: dict[str, list[dict[str, Any]]] = {}
+    for session in mine:
+        by_slot.setdefault(session["slot"], []).append(session)
+    rows = []
+    for slot_id, place in sorted(
+        places.items(), key=lambda item: (item[1].date, item[1].start, item[0])
+    ):
+        sessions = by_slot.get(slot_id, [])
+        cells: list[Cell | None] = [None] * len(rooms)
+        for session in sessions:
+            members = sorted(
+                ((m, names.get(m, m)) for m in session["members"]), key=lambda pair: pair[1]
+            )
+            cells[column[session["room"]]] = Cell(
+                session, leaders.get(session["facilitator"], ""), members
+            )
+        if sessions:
+            rows.append(Row(slot_id, place, cells, sessions))
+    location_patients = {p["id"] for p in instance["patients"] if p["location"] == location.code}
+    reasons = explain_unmet(
+        instance, {"unmet": [p for p in solution.get("unmet", []) if p in location_patients]}
+    )
+    score = metrics(instance, solution)
+    return Proposal(
+        rooms=rooms,
+        rows=rows,
+        unmet=sorted(
+            ((pid, names.get(pid, pid), reason) for pid, reason in reasons.items()),
+            key=lambda t: t[1],
+        ),
+        violations=validate(instance, solution),
+        met=score.met,
+        bound=(solution.get("bound") or {}).get("met"),
+        sessions=score.sessions,
+        preferred=score.preferred_facilitator,
+        patients=len(location_patients),
+    )
+
+
+def move(
+    instance: Mapping[str, Any],
+    solution: Mapping[str, Any],
+    *,
+    patient: str,
+    slot: str,
+    to_session: str,
+) -> dict[str, Any]:
+    """A copy of `solution` with `patient` moved, within `slot`, to `to_session` ("" takes
+    them out of the slot). Who is met is recomputed; broken rules are left for validate()."""
+    edited = copy.deepcopy(dict(solution))
+    in_slot = [s for s in edited["sessions"] if s["slot"] == slot]
+    if to_session and to_session not in {s["id"] for s in in_slot}:
+        raise ValidationError("That session is not in the same slot.")
+    if patient not in {p["id"] for p in instance["patients"]}:
+        raise ValidationError("No such patient in this week's roster.")
+    for session in in_slot:
+        if patient in session["members"]:
+            session["members"].remove(patient)
+        if session["id"] == to_session:
+            session["members"].append(patient)
+    seated = {m for s in edited["sessions"] for m in s["members"]}
+    edited["unmet"] = sorted(p["id"] for p in instance["patients"] if p["id"] not in seated)
+    score = metrics(instance, edited)
+    edited["objective"] = score.as_dict()
+    edited["status"] = (
+        "feasible" if edited.get("status") == "optimal" else edited.get("status", "feasible")
+    )
+    return edited

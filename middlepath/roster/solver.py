@@ -1,0 +1,770 @@
+"""The weekly roster optimizer: one CP-SAT model per location, solved lexicographically.
+
+Staff and rooms never cross locations, so each location is its own problem. Its model:
+
+- `met[p]`: patient p gets their whole plan; `come[p, b]`: p comes to block b (one of their
+  blocks). Slots of a block are attended by the same patients, so attendance is per block.
+- A session *kind* is a group type, plus the stage for `same_stage` types. `sit[p, s, k]`:
+  p sits in a session of kind k in slot s, created only where p may sit (own stage) and where
+  some counselor could run k in s; exactly one kind per slot of each block p comes to.
+- Sessions are indexed by (slot, facilitator), because a facilitator leads at most one
+  session per slot: `lead[s, g, k]` opens g's session of kind k, `size[s, g, k]` counts its
+  members, and `room[s, g, c]` gives it a room of capacity class c. Rooms of equal capacity
+  are interchangeable, so only counts per class are modelled (no room symmetry). Patients
+  are matched to sessions by count per (slot, kind); which of several sessions of one kind a
+  patient joins is decided when the roster is written out, always possible as sizes add up.
+- Only the third criterion needs to know who sits with which facilitator: stage 3 adds
+  `with_pref[p, s]` (p sits in their preferred counselor's process session) and counts those
+  patients into that session's size.
+
+Per location, in order, sharing the location's time:
+
+1. *days*: a small relaxation (who comes on which days, seat capacities only) gives a first
+   proven bound on `met` and a plan of days;
+2. *seats*: the full model restricted to those days finds a good roster fast;
+3. *met*: the full model, started from it, maximizes `met`; its bound is proven too;
+4. *sessions*: `met` fixed at its best, fewest sessions;
+5. *preferred*: both fixed, most patients with their preferred counselor.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from middlepath.roster.baseline import baseline
+from middlepath.roster.instance import (
+    PROCESS,
+    SOLUTION_FORMAT,
+    Block,
+    Instance,
+    Patient,
+    Slot,
+    parse_instance,
+)
+from middlepath.roster.validate import RosterInternalError, ensure_valid, metrics
+
+Progress = Callable[[str, int, int, float], None]
+
+# Share of the location's remaining time each step may use; the last step gets the rest.
+# Met matters most, and a step that proves its optimum early hands its time on.
+SHARE = {"days": 0.1, "seats": 0.3, "met": 0.75, "sessions": 0.6}
+# Kept back from the wall-clock budget to write the roster out and validate it.
+RESERVE_SECONDS = 0.3
+SOLVED = (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+@dataclass(frozen=True, order=True)
+class Kind:
+    type: str
+    stage: str | None
+
+
+@dataclass
+class LocationResult:
+    location: str
+    sessions: list[dict[str, Any]]
+    unmet: list[str]
+    bound_met: int
+    optimal: bool
+
+
+@dataclass
+class _Budget:
+    """Time left for the whole solve: wall-clock seconds, or CP-SAT deterministic time when
+    the roster must be reproducible (wall-clock depends on machine load)."""
+
+    seconds: float
+    deterministic: bool
+    seed: int
+    workers: int
+    started: float = field(default_factory=time.monotonic)
+    spent: float = 0.0
+
+    def left(self) -> float:
+        if self.deterministic:
+            return max(0.0, self.seconds - self.spent)
+        elapsed = time.monotonic() - self.started
+        return max(0.0, self.seconds - elapsed - RESERVE_SECONDS)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+class _Reporter(cp_model.CpSolverSolutionCallback):
+    """Passes each better roster of a `met` step to the caller's progress function."""
+
+    def __init__(
+        self, location: str, progress: Progress, budget: _Budget, bound: int, own_bound: bool
+    ) -> None:
+        super().__init__()
+        self.location = location
+        self.progress = progress
+        self.budget = budget
+        self.bound = bound
+        # A restricted model's bound is no bound on the real problem.
+        self.own_bound = own_bound
+
+    def on_solution_callback(self) -> None:
+        bound = self.bound
+        if self.own_bound:
+            bound = min(bound, _floor(self.best_objective_bound))
+        self.progress(self.location, round(self.objective_value), bound, self.budget.elapsed())
+
+
+def _floor(value: float) -> int:
+    # CP-SAT reports integral objective bounds as floats; guard against 41.9999999.
+    return math.floor(value + 1e-6)
+
+
+def _id(item: Any) -> str:
+    return item.id
+
+
+class LocationModel:
+    """The CP-SAT model of one location's week (see the module docstring)."""
+
+    def __init__(self, instance: Instance, location: str) -> None:
+        self.instance = instance
+        self.location = location
+        self.model = cp_model.CpModel()
+        self.blocks: list[Block] = [b for b in instance.blocks if b.location == location]
+        self.slots: list[tuple[Block, Slot]] = [(b, s) for b in self.blocks for s in b.slots]
+        self.rooms = sorted((r for r in instance.rooms if r.location == location), key=_id)
+        self.staff = sorted((g for g in instance.staff if g.location == location), key=_id)
+        self.patients = sorted((p for p in instance.patients if p.location == location), key=_id)
+        self.capacities = sorted({r.capacity for r in self.rooms})
+        self.largest = max((t.max_size for t in instance.group_types.values()), default=0)
+        self.kinds = self._kinds()
+
+        self.met: dict[str, cp_model.IntVar] = {}
+        self.come: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.sit: dict[tuple[str, str, Kind], cp_model.IntVar] = {}
+        self.lead: dict[tuple[str, str, Kind], cp_model.IntVar] = {}
+        self.size: dict[tuple[str, str, Kind], cp_model.IntVar] = {}
+        self.room: dict[tuple[str, str, int], cp_model.IntVar] = {}
+        self.running: dict[tuple[str, Kind], cp_model.IntVar] = {}
+        self.with_pref: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.preferred: dict[str, cp_model.IntVar] = {}
+        # Patients who could be met at all (the others are fixed unmet and have no seats).
+        self.possible: set[str] = set()
+        self.runnable: set[tuple[str, Kind]] = set()
+        self._build()
+
+    # -- building -------------------------------------------------------------------------
+
+    def _kinds(self) -> list[Kind]:
+        stages = sorted({p.stage for p in self.patients})
+        kinds = []
+        for name, group_type in sorted(self.instance.group_types.items()):
+            if group_type.same_stage:
+                kinds.extend(Kind(name, stage) for stage in stages)
+            else:
+                kinds.append(Kind(name, None))
+        return kinds
+
+    def _room_fits(self, kind: Kind, capacity: int) -> bool:
+        return capacity >= self.instance.group_types[kind.type].min_size
+
+    def _build(self) -> None:
+        m = self.model
+        for _, slot in self.slots:
+            for g in self.staff:
+                if slot.id not in g.slots or g.max_sessions == 0:
+                    continue
+                for kind in self.kinds:
+                    fits = any(self._room_fits(kind, c) for c in self.capacities)
+                    if kind.type in g.facilitates and fits:
+                        self.lead[slot.id, g.id, kind] = m.new_bool_var("")
+        self.runnable = {(slot_id, kind) for slot_id, _, kind in self.lead}
+        for p in self.patients:
+            self._add_patient(p)
+        self._add_sessions()
+        self._add_capacity_cuts()
+        self.met_total = sum(self.met.values())
+        self.session_total = sum(self.lead.values())
+
+    def compatible(self, p: Patient, kind: Kind) -> bool:
+        return kind.stage is None or kind.stage == p.stage
+
+    def chances(self, p: Patient, block: Block, type_name: str) -> int:
+        """In how many slots of the block p could sit in a session of that type."""
+        return sum(
+            1
+            for s in block.slots
+            if any(
+                (s.id, k) in self.runnable
+                for k in self.kinds
+                if k.type == type_name and self.compatible(p, k)
+            )
+        )
+
+    def _may_meet(self, p: Patient) -> bool:
+        """Cheap necessary conditions; fixing hopeless patients shrinks the model."""
+        blocks = [self.instance.block_by_id[b] for b in p.blocks]
+        if len(blocks) < p.min_days:
+            return False
+        longest = sorted((b.minutes for b in blocks), reverse=True)[: p.max_days]
+        if sum(longest) < p.target_minutes:
+            return False
+        return all(
+            sum(self.chances(p, b, type_name) for b in blocks) >= need
+            for type_name, need in p.needs.items()
+        )
+
+    def _add_patient(self, p: Patient) -> None:
+        m = self.model
+        met = self.met[p.id] = m.new_bool_var("")
+        if not self._may_meet(p):
+            m.add(met == 0)
+            return
+        self.possible.add(p.id)
+        by_type: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        days = []
+        minutes = []
+        for block_id in p.blocks:
+            block = self.instance.block_by_id[block_id]
+            come = self.come[p.id, block_id] = m.new_bool_var("")
+            m.add_implication(come, met)
+            days.append(come)
+            minutes.append(block.minutes * come)
+            for slot in block.slots:
+                seats = []
+                for kind in self.kinds:
+                    if (slot.id, kind) in self.runnable and self.compatible(p, kind):
+                        sit = self.sit[p.id, slot.id, kind] = m.new_bool_var("")
+                        seats.append(sit)
+                        by_type[kind.type].append(sit)
+                # Coming to a block means one seat in every one of its slots (rule 2).
+                m.add(sum(seats) == come)
+        m.add(sum(days) >= p.min_days * met)
+        m.add(sum(days) <= p.max_days * met)
+        m.add(sum(minutes) >= p.target_minutes * met)
+        for type_name, need in p.needs.items():
+            if need:
+                m.add(sum(by_type[type_name]) >= need * met)
+
+    def _add_sessions(self) -> None:
+        m = self.model
+        group_types = self.instance.group_types
+        seated: dict[tuple[str, Kind], list[cp_model.IntVar]] = defaultdict(list)
+        for (_, slot_id, kind), sit in self.sit.items():
+            seated[slot_id, kind].append(sit)
+        per_staff: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        leads_in: dict[str, dict[str, list[tuple[Kind, cp_model.IntVar]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        for (slot_id, staff_id, kind), lead in self.lead.items():
+            leads_in[slot_id][staff_id].append((kind, lead))
+
+        for _, slot in self.slots:
+            here = leads_in[slot.id]
+            for staff_id, options in sorted(here.items()):
+                opened = sum(lead for _, lead in options)
+                per_staff[staff_id].extend(lead for _, lead in options)
+                m.add(opened <= 1)  # rule 5: one session per slot
+                rooms = {c: m.new_bool_var("") for c in self.capacities}
+                for c, var in rooms.items():
+                    self.room[slot.id, staff_id, c] = var
+                m.add(sum(rooms.values()) == opened)
+                sizes = []
+                for kind, lead in options:
+                    rules = group_types[kind.type]
+                    size = m.new_int_var(0, rules.max_size, "")
+                    self.size[slot.id, staff_id, kind] = size
+                    m.add(size >= rules.min_size * lead)  # rule 4
+                    m.add(size <= rules.max_size * lead)
+                    sizes.append(size)
+                    for c, var in rooms.items():
+                        if not self._room_fits(kind, c):
+                            m.add_bool_or([lead.Not(), var.Not()])
+                m.add(sum(sizes) <= sum(c * var for c, var in rooms.items()))
+            for c in self.capacities:
+                in_class = [self.room[slot.id, g, c] for g in sorted(here)]
+                if in_class:
+                    m.add(sum(in_class) <= sum(1 for r in self.rooms if r.capacity == c))
+            for kind in self.kinds:
+                keys = [(slot.id, g, kind) for g in sorted(here) if (slot.id, g, kind) in self.size]
+                if not keys:
+                    continue
+                sitting = seated.get((slot.id, kind), [])
+                m.add(sum(sitting) == sum(self.size[key] for key in keys))
+                if sitting:
+                    # Redundant: a seat of kind k needs an open session of kind k. Without it
+                    # the LP seats a lone late-stage patient in an eighth of a process group.
+                    running = self.running[slot.id, kind] = m.new_bool_var("")
+                    m.add(running <= sum(self.lead[key] for key in keys))
+                    for sit in sitting:
+                        m.add_implication(sit, running)
+        for g in self.staff:
+            if per_staff.get(g.id):
+                m.add(sum(per_staff[g.id]) <= g.max_sessions)  # rule 5
+
+    def slot_seats(self, slot: Slot) -> int:
+        """Most people a slot can seat: the best rooms, one per counselor free then."""
+        counselors = len({g for s, g, _ in self.lead if s == slot.id})
+        seats = sorted((min(r.capacity, self.largest) for r in self.rooms), reverse=True)
+        return sum(seats[:counselors])
+
+    def _add_capacity_cuts(self) -> None:
+        """Redundant cuts per slot on `come` directly, which the LP otherwise only sees
+        through the session variables: no more people than the best rooms seat, and at least
+        one session per full room of people (a lower bound on sessions for stage 4)."""
+        biggest = min(self.largest, max(self.capacities, default=0))
+        for block, slot in self.slots:
+            coming = [
+                self.come[p.id, block.id] for p in self.patients if (p.id, block.id) in self.come
+            ]
+            if not coming:
+                continue
+            self.model.add(sum(coming) <= self.slot_seats(slot))
+            opened = [lead for (s, _, _), lead in self.lead.items() if s == slot.id]
+            self.model.add(biggest * sum(opened) >= sum(coming))
+
+    def add_preferences(self) -> None:
+        """Stage 3 only: who sits with the counselor they asked for."""
+        m = self.model
+        if PROCESS not in self.instance.group_types:
+            return
+        same_stage = self.instance.group_types[PROCESS].same_stage
+        pinned: dict[tuple[str, str, Kind], list[cp_model.IntVar]] = defaultdict(list)
+        for p in self.patients:
+            g = p.prefer_facilitator
+            if g is None or p.id not in self.possible:
+                continue
+            kind = Kind(PROCESS, p.stage if same_stage else None)
+            seats = [
+                (slot.id, self.sit[p.id, slot.id, kind])
+                for block_id in p.blocks
+                for slot in self.instance.block_by_id[block_id].slots
+                if (p.id, slot.id, kind) in self.sit
+            ]
+            if not any((slot_id, g, kind) in self.lead for slot_id, _ in seats):
+                continue
+            preferred = self.preferred[p.id] = m.new_bool_var("")
+            m.add_implication(preferred, self.met[p.id])
+            mine = []
+            for slot_id, sit in seats:
+                if (slot_id, g, kind) in self.lead:
+                    with_pref = self.with_pref[p.id, slot_id] = m.new_bool_var("")
+                    m.add_implication(with_pref, sit)
+                    m.add_implication(with_pref, self.lead[slot_id, g, kind])
+                    pinned[slot_id, g, kind].append(with_pref)
+                    mine.append(with_pref)
+                    # Every process seat of a preferred patient is with their counselor.
+                    m.add(preferred + sit - with_pref <= 1)
+                else:
+                    m.add(preferred + sit <= 1)
+            # At least one such seat, and as many as the plan needs (tightens the LP).
+            m.add(sum(mine) >= max(1, p.needs.get(PROCESS, 0)) * preferred)
+        for key, members in sorted(pinned.items()):
+            m.add(self.size[key] >= sum(members))
+
+    # -- hints and reading solutions ------------------------------------------------------
+
+    def all_vars(self) -> list[cp_model.IntVar]:
+        groups: list[Mapping[Any, cp_model.IntVar]] = [
+            self.met,
+            self.come,
+            self.sit,
+            self.lead,
+            self.size,
+            self.room,
+            self.running,
+            self.with_pref,
+            self.preferred,
+        ]
+        return [var for group in groups for var in group.values()]
+
+    def snapshot(self, solver: cp_model.CpSolver) -> dict[int, int]:
+        return {var.index: solver.value(var) for var in self.all_vars()}
+
+    def hint(self, values: Mapping[int, int]) -> None:
+        self.model.clear_hints()
+        for var in self.all_vars():
+            self.model.add_hint(var, values.get(var.index, 0))
+
+    def met_in(self, values: Mapping[int, int]) -> int:
+        return sum(values.get(var.index, 0) for var in self.met.values())
+
+    def sessions_in(self, values: Mapping[int, int]) -> int:
+        return sum(values.get(var.index, 0) for var in self.lead.values())
+
+    def values_of_roster(self, sessions: list[dict[str, Any]], unmet: set[str]) -> dict[int, int]:
+        """Model values of a valid roster (to start from the baseline); {} if it does not fit
+        the model, which would be a modelling bug, so the caller just does not use it."""
+        values: dict[int, int] = {}
+        capacity = {r.id: r.capacity for r in self.rooms}
+        same_stage = {n: t.same_stage for n, t in self.instance.group_types.items()}
+        block_of = {s.id: b.id for b, s in self.slots}
+        for p in self.patients:
+            if p.id not in unmet:
+                if p.id not in self.possible:
+                    return {}
+                values[self.met[p.id].index] = 1
+        for session in sessions:
+            kind = Kind(session["type"], session["stage"] if same_stage[session["type"]] else None)
+            key = (session["slot"], session["facilitator"], kind)
+            room = self.room.get(
+                (session["slot"], session["facilitator"], capacity[session["room"]])
+            )
+            if key not in self.lead or room is None:
+                return {}
+            values[self.lead[key].index] = 1
+            values[self.size[key].index] = len(session["members"])
+            values[room.index] = 1
+            if (session["slot"], kind) in self.running:
+                values[self.running[session["slot"], kind].index] = 1
+            for member in session["members"]:
+                sit = self.sit.get((member, session["slot"], kind))
+                come = self.come.get((member, block_of[session["slot"]]))
+                if sit is None or come is None:
+                    return {}
+                values[sit.index] = 1
+                values[come.index] = 1
+        return values
+
+    def roster(self, values: Mapping[int, int]) -> tuple[list[dict[str, Any]], list[str]]:
+        """Write a solution of the model out as sessions (with rooms and members) and unmet."""
+
+        def on(var: cp_model.IntVar | None) -> bool:
+            return var is not None and values.get(var.index, 0) == 1
+
+        sessions: list[dict[str, Any]] = []
+        for _, slot in self.slots:
+            opened = sorted(
+                (g, kind) for (s, g, kind), lead in self.lead.items() if s == slot.id and on(lead)
+            )
+            room_of: dict[str, str] = {}
+            for c in self.capacities:
+                free = [r.id for r in self.rooms if r.capacity == c]
+                for g, _ in opened:
+                    if on(self.room.get((slot.id, g, c))):
+                        room_of[g] = free.pop(0)
+            for kind in sorted({k for _, k in opened}):
+                seated = [p for p in self.patients if on(self.sit.get((p.id, slot.id, kind)))]
+                leaders = [g for g, k in opened if k == kind]
+                # Patients the model placed with their preferred counselor go to that session;
+                # everyone else of this kind fills the sessions up to the modelled sizes.
+                pinned = {
+                    g: [
+                        p.id
+                        for p in seated
+                        if p.prefer_facilitator == g and on(self.with_pref.get((p.id, slot.id)))
+                    ]
+                    for g in leaders
+                }
+                taken = {pid for members in pinned.values() for pid in members}
+                rest = [p.id for p in seated if p.id not in taken]
+                for g in leaders:
+                    extra = values[self.size[slot.id, g, kind].index] - len(pinned[g])
+                    members = pinned[g] + rest[:extra]
+                    rest = rest[extra:]
+                    sessions.append(
+                        {
+                            "id": f"{slot.id}/{room_of[g]}",
+                            "slot": slot.id,
+                            "type": kind.type,
+                            "stage": kind.stage,
+                            "room": room_of[g],
+                            "facilitator": g,
+                            "members": sorted(members),
+                        }
+                    )
+                if rest:
+                    raise RosterInternalError(f"slot {slot.id}: {len(rest)} seats left over")
+        unmet = [p.id for p in self.patients if not on(self.met[p.id])]
+        return sessions, unmet
+
+
+class DaysModel:
+    """A relaxation of the location's model: only who comes on which days, against seat
+    capacities. Small enough to solve at once; its bound on `met` is a proven bound, and its
+    days are a good plan for the full model to start from."""
+
+    def __init__(self, full: LocationModel) -> None:
+        self.model = cp_model.CpModel()
+        m = self.model
+        self.met: dict[str, cp_model.IntVar] = {}
+        self.come: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.sessions: dict[str, cp_model.IntVar] = {}
+        block_by_id = full.instance.block_by_id
+        for p in full.patients:
+            if p.id not in full.possible:
+                continue
+            met = self.met[p.id] = m.new_bool_var("")
+            days = []
+            for block_id in p.blocks:
+                come = self.come[p.id, block_id] = m.new_bool_var("")
+                m.add_implication(come, met)
+                days.append(come)
+            m.add(sum(days) >= p.min_days * met)
+            m.add(sum(days) <= p.max_days * met)
+            minutes = sum(block_by_id[b].minutes * self.come[p.id, b] for b in p.blocks)
+            m.add(minutes >= p.target_minutes * met)
+            for type_name, need in p.needs.items():
+                if need:
+                    chances = sum(
+                        full.chances(p, block_by_id[b], type_name) * self.come[p.id, b]
+                        for b in p.blocks
+                    )
+                    m.add(chances >= need * met)
+        everyone = []
+        fewest = min((t.min_size for t in full.instance.group_types.values()), default=1)
+        for block, slot in full.slots:
+            coming = [self.come[p, block.id] for p in self.met if (p, block.id) in self.come]
+            if coming:
+                m.add(sum(coming) <= full.slot_seats(slot))
+                everyone.extend(coming)
+                # Sessions in the slot: each needs a counselor and a room, and members.
+                counselors = {g for s, g, _ in full.lead if s == slot.id}
+                sessions = m.new_int_var(0, min(len(counselors), len(full.rooms)), "")
+                self.sessions[slot.id] = sessions
+                m.add(sum(coming) <= full.largest * sessions)
+                m.add(sum(coming) >= fewest * sessions)
+        # All seats of the week, against all sessions the counselors may lead.
+        most_sessions = sum(
+            min(g.max_sessions, len({s for s, h, _ in full.lead if h == g.id})) for g in full.staff
+        )
+        m.add(sum(everyone) <= full.largest * most_sessions)
+        m.add(sum(self.sessions.values()) <= most_sessions)
+        # Most met first, then fewest days (which leaves the most room for others).
+        self.weight = len(self.come) + 1
+        m.maximize(self.weight * sum(self.met.values()) - sum(self.come.values()))
+
+    def met_bound(self, solver: cp_model.CpSolver, status: Any) -> int:
+        # Without a solution CP-SAT may report no usable bound (0 or infinite).
+        if status not in SOLVED or not math.isfinite(solver.best_objective_bound):
+            return len(self.met)
+        # objective = weight * met - days, with 0 <= days < weight.
+        return _floor((solver.best_objective_bound + self.weight - 1) / self.weight)
+
+    def plan(self, solver: cp_model.CpSolver) -> set[tuple[str, str]]:
+        return {key for key, var in self.come.items() if solver.value(var)}
+
+
+def _run(
+    model: cp_model.CpModel,
+    *,
+    limit: float,
+    budget: _Budget,
+    callback: cp_model.CpSolverSolutionCallback | None = None,
+) -> tuple[cp_model.CpSolver, Any]:
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.random_seed = budget.seed
+    params.num_workers = 1 if budget.deterministic else budget.workers
+    # Presolve turns the met/seat links into enforced constraints, and only linearization
+    # level 2 puts those into the LP; without it CP-SAT proves almost no bound on `met`.
+    params.linearization_level = 2
+    if budget.workers > 1 or budget.deterministic:
+        # The default LP worker keeps level 1 whatever is set above; this one uses level 2.
+        params.subsolvers.append("max_lp")
+    if budget.deterministic:
+        # One thread, so nothing depends on how threads are scheduled; interleaved search
+        # still takes turns between the LP search and the neighbourhood searches on it. A
+        # deterministic time limit stops at the same point whatever the machine load.
+        params.interleave_search = True
+        params.max_deterministic_time = max(limit, 0.001)
+    else:
+        params.max_time_in_seconds = max(limit, 0.001)
+    status = solver.solve(model, callback)
+    budget.spent += solver.deterministic_time
+    if status in (cp_model.MODEL_INVALID, cp_model.INFEASIBLE):
+        # Everyone unmet is always a solution of these models, so this is a modelling bug.
+        raise RosterInternalError(f"CP-SAT says {solver.status_name(status)}")
+    return solver, status
+
+
+def solve_location(
+    instance: Instance,
+    location: str,
+    *,
+    allowance: float,
+    budget: _Budget,
+    fallback: dict[str, Any],
+    progress: Progress | None,
+) -> LocationResult:
+    """Lexicographic solve of one location within `allowance` (seconds or deterministic)."""
+    full = LocationModel(instance, location)
+    if not full.patients:
+        return LocationResult(location, [], [], 0, True)
+    left_at_start = budget.left()
+
+    def limit(step: str | None) -> float:
+        here = max(0.0, allowance - (left_at_start - budget.left()))
+        return here * SHARE[step] if step else here
+
+    def report(bound: int, own_bound: bool) -> _Reporter | None:
+        if progress is None:
+            return None
+        return _Reporter(location, progress, budget, bound, own_bound)
+
+    mine = {p.id for p in full.patients}
+    fallback_sessions = [
+        s for s in fallback["sessions"] if instance.location_of_slot(s["slot"]) == location
+    ]
+    fallback_unmet = sorted(mine & set(fallback["unmet"]))
+    best = full.values_of_roster(fallback_sessions, set(fallback_unmet))
+
+    # 1. days: a proven bound and a plan of days.
+    days = DaysModel(full)
+    solver, status = _run(days.model, limit=limit("days"), budget=budget)
+    bound = min(len(full.possible), days.met_bound(solver, status))
+
+    # 2. seats: the full model on those days only (a copy, so the days can change later).
+    if status in SOLVED:
+        plan = days.plan(solver)
+        seats = full.model.clone()
+        for key, var in full.come.items():
+            if key not in plan:
+                seats.add(seats.get_bool_var_from_proto_index(var.index) == 0)
+        seats.maximize(full.met_total)
+        solver, status = _run(
+            seats, limit=limit("seats"), budget=budget, callback=report(bound, False)
+        )
+        if status in SOLVED and round(solver.objective_value) > full.met_in(best):
+            best = full.snapshot(solver)
+
+    # 3. met: the full model from the best roster so far.
+    met = full.met_in(best)
+    optimal = met >= bound
+    if not optimal:
+        full.model.maximize(full.met_total)
+        full.hint(best)
+        solver, status = _run(
+            full.model, limit=limit("met"), budget=budget, callback=report(bound, True)
+        )
+        if status in SOLVED and math.isfinite(solver.best_objective_bound):
+            bound = min(bound, _floor(solver.best_objective_bound))
+        if status in SOLVED and round(solver.objective_value) >= met:
+            best = full.snapshot(solver)
+            met = round(solver.objective_value)
+        optimal = status == cp_model.OPTIMAL or met >= bound
+    if optimal:
+        bound = met
+
+    # 4. sessions: as many met, as few sessions as possible.
+    full.model.add(full.met_total >= met)
+    full.model.minimize(full.session_total)
+    full.hint(best)
+    solver, status = _run(full.model, limit=limit("sessions"), budget=budget)
+    # Without time to start from the hint, CP-SAT may return a worse first roster.
+    if status in SOLVED and round(solver.objective_value) <= full.sessions_in(best):
+        best = full.snapshot(solver)
+    optimal = optimal and status == cp_model.OPTIMAL
+
+    # 5. preferred: as many met and as few sessions, most with their preferred counselor.
+    full.model.add(full.session_total <= full.sessions_in(best))
+    full.add_preferences()
+    if full.preferred:
+        full.model.maximize(sum(full.preferred.values()))
+        full.hint(best)
+        solver, status = _run(full.model, limit=limit(None), budget=budget)
+        if status in SOLVED:
+            best = full.snapshot(solver)
+        optimal = optimal and status == cp_model.OPTIMAL
+
+    sessions, unmet = full.roster(best)
+    if _score(instance, location, fallback_sessions, fallback_unmet) > _score(
+        instance, location, sessions, unmet
+    ):
+        # Never worse than what a scheduler does by hand; only possible when the time was
+        # too short for CP-SAT to get anywhere.
+        sessions, unmet, optimal = fallback_sessions, fallback_unmet, False
+    if progress is not None:
+        progress(location, len(full.patients) - len(unmet), bound, budget.elapsed())
+    return LocationResult(location, sessions, unmet, bound, optimal)
+
+
+def _score(
+    instance: Instance, location: str, sessions: list[dict[str, Any]], unmet: list[str]
+) -> tuple[int, int, int]:
+    """The format's order as a tuple to compare (bigger is better), for one location."""
+    elsewhere = [p.id for p in instance.patients if p.location != location]
+    part = {"format": SOLUTION_FORMAT, "sessions": sessions, "unmet": unmet + elsewhere}
+    score = metrics(instance, part)
+    return (score.met, -score.sessions, score.preferred_facilitator)
+
+
+def solve(
+    instance: Instance | Mapping[str, Any],
+    *,
+    seconds: float = 60,
+    seed: int = 0,
+    workers: int | None = None,
+    deterministic: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """An optimized roster in the solution format (`middlepath-roster-solution/1`).
+
+    `seconds` is wall-clock time, or CP-SAT deterministic time when `deterministic` is set:
+    the same instance, seconds and seed then give the same roster whatever the machine and
+    its load, searching on one thread (`workers` is ignored). Deterministic time is roughly
+    a second of one core, so that run may take longer than `seconds` on the clock.
+    `progress(location, best_met, bound, seconds)` is called as rosters improve.
+    """
+    if workers is not None and workers < 1:
+        raise ValueError("workers must be at least 1")
+    budget = _Budget(
+        seconds=float(seconds),
+        deterministic=deterministic,
+        seed=seed,
+        workers=workers or min(8, os.cpu_count() or 2),
+    )
+    if not isinstance(instance, Instance):
+        instance = parse_instance(instance)
+    fallback = baseline(instance)
+
+    sizes = {
+        loc: sum(1 for p in instance.patients if p.location == loc) for loc in instance.locations
+    }
+    results: list[LocationResult] = []
+    for index, location in enumerate(instance.locations):
+        # Proportional to size, out of what is left, so time a location did not need goes
+        # to the ones after it.
+        waiting = sum(sizes[loc] for loc in instance.locations[index:])
+        allowance = budget.left() * sizes[location] / waiting if waiting else 0.0
+        results.append(
+            solve_location(
+                instance,
+                location,
+                allowance=allowance,
+                budget=budget,
+                fallback=fallback,
+                progress=progress,
+            )
+        )
+
+    solution = _assemble(instance, results)
+    solution["seconds"] = round(budget.elapsed(), 3)
+    ensure_valid(instance, solution, producer="solver")
+    if solution["objective"]["met"] > solution["bound"]["met"]:
+        raise RosterInternalError("the solver's bound on met is below a roster it found")
+    return solution
+
+
+def _assemble(instance: Instance, results: list[LocationResult]) -> dict[str, Any]:
+    order = {s.id: n for n, s in enumerate(s for b in instance.blocks for s in b.slots)}
+    sessions: list[dict[str, Any]] = []
+    unmet: list[str] = []
+    for result in results:
+        sessions.extend(result.sessions)
+        unmet.extend(result.unmet)
+    sessions.sort(key=lambda s: (order[s["slot"]], s["room"]))
+    solution: dict[str, Any] = {
+        "format": SOLUTION_FORMAT,
+        "status": "optimal" if all(r.optimal for r in results) else "feasible",
+        "sessions": sessions,
+        "unmet": sorted(unmet),
+    }
+    solution["objective"] = metrics(instance, solution).as_dict()
+    solution["bound"] = {"met": sum(r.bound_met for r in results)}
+    return solution

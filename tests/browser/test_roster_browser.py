@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from middlepath.demo.content import DEMO_PASSWORD
+from middlepath.roster.models import RosterRun
+from middlepath.sessions.models import Session
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_director_builds_and_applies_next_weeks_roster(page, screenshot):
+    call_command(
+        "demo",
+        "--seed",
+        "5",
+        "--patients",
+        "60",
+        "--weeks",
+        "1",
+        "--locations",
+        "1",
+        "--no-progress",
+    )
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("director")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/dashboard/")
+
+    page.get_by_role("link", name="Roster").click()
+    expect(page.get_by_role("heading", name="Weekly roster: Riverside")).to_be_visible()
+    # A patient who cannot come on Mondays this week.
+    first_row = page.locator("tbody tr[id^=days-]").first
+    first_row.get_by_label("Mon").uncheck()
+    expect(first_row.get_by_role("status")).to_have_text("saved")
+
+    page.get_by_label("Time to search (seconds)").fill("5")
+    page.get_by_role("button", name="Build roster").click()
+    # The page stays usable while it builds, then shows the proposal.
+    expect(page.get_by_role("heading", name="Proposed week")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("patients with their full week")).to_be_visible()
+    screenshot("proposal")
+
+    page.get_by_role("button", name="Apply this roster").click()
+    expect(page.get_by_text("Roster applied")).to_be_visible()
+    screenshot("applied")
+    run = RosterRun.objects.get()
+    assert run.status == RosterRun.Status.APPLIED
+    week = run.plan.week_start
+    rostered = Session.objects.filter(seated=True, date__range=(week, week + dt.timedelta(days=6)))
+    assert rostered.count() == len(run.solution["sessions"]) > 0

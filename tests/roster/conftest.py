@@ -1,0 +1,141 @@
+"""Small hand-made roster weeks for the roster tests (no Django, no database)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+Builder = Callable[..., dict[str, Any]]
+
+
+def week(
+    *,
+    stages: list[str],
+    needs: dict[str, int] | None = None,
+    prefer: dict[int, str] | None = None,
+    rooms: list[tuple[str, int]] | None = None,
+    staff: list[dict[str, Any]] | None = None,
+    process_min: int = 8,
+    target_minutes: int = 180,
+    blocks: int = 1,
+    patient_blocks: list[str] | None = None,
+    min_days: int = 1,
+    max_days: int = 1,
+) -> dict[str, Any]:
+    """One location ("north"), an evening track of `blocks` days with two 90-minute slots,
+    and one patient per entry of `stages` (ids p01, p02, ...)."""
+    days = ["mon", "tue", "wed", "thu", "fri"][:blocks]
+    block_list = [
+        {
+            "id": f"eve-{day}",
+            "location": "north",
+            "track": "evening",
+            "day": day,
+            "slots": [
+                {"id": f"eve-{day}-1", "start": "18:00", "minutes": 90},
+                {"id": f"eve-{day}-2", "start": "19:30", "minutes": 90},
+            ],
+        }
+        for day in days
+    ]
+    all_slots = [s["id"] for b in block_list for s in b["slots"]]
+    if staff is None:
+        staff = [
+            {"id": "g1", "facilitates": ["process", "skills", "psychoeducation"]},
+            {"id": "g2", "facilitates": ["process", "skills", "psychoeducation"]},
+        ]
+    staff_list = [
+        {
+            "id": member["id"],
+            "location": "north",
+            "facilitates": member["facilitates"],
+            "slots": member.get("slots", all_slots),
+            "max_sessions": member.get("max_sessions", 10),
+        }
+        for member in staff
+    ]
+    patients = []
+    for n, stage in enumerate(stages, start=1):
+        patient: dict[str, Any] = {
+            "id": f"p{n:02d}",
+            "location": "north",
+            "track": "evening",
+            "stage": stage,
+            "target_minutes": target_minutes,
+            "min_days": min_days,
+            "max_days": max_days,
+            "blocks": patient_blocks or [b["id"] for b in block_list],
+            "needs": dict(needs if needs is not None else {"process": 1, "skills": 1}),
+        }
+        if prefer and n in prefer:
+            patient["prefer_facilitator"] = prefer[n]
+        patients.append(patient)
+    return {
+        "format": "middlepath-roster/1",
+        "week_of": "2026-12-07",
+        "group_types": {
+            "psychoeducation": {"min_size": 8, "max_size": 15, "same_stage": False},
+            "skills": {"min_size": 8, "max_size": 15, "same_stage": False},
+            "process": {"min_size": process_min, "max_size": 15, "same_stage": True},
+        },
+        "blocks": block_list,
+        "rooms": [
+            {"id": room_id, "location": "north", "capacity": capacity}
+            for room_id, capacity in (rooms or [("room-a", 15), ("room-b", 15)])
+        ],
+        "staff": staff_list,
+        "patients": patients,
+    }
+
+
+@pytest.fixture
+def make_week() -> Builder:
+    return week
+
+
+@pytest.fixture
+def nine_early() -> dict[str, Any]:
+    """Nine early-stage patients who all fit one process and one skills group."""
+    return week(stages=["early"] * 9)
+
+
+@pytest.fixture
+def nine_early_roster(nine_early: dict[str, Any]) -> dict[str, Any]:
+    """A valid roster for `nine_early`, to break one rule at a time."""
+    members = [p["id"] for p in nine_early["patients"]]
+    return {
+        "format": "middlepath-roster-solution/1",
+        "status": "optimal",
+        "sessions": [
+            {
+                "id": "x1",
+                "slot": "eve-mon-1",
+                "type": "process",
+                "stage": "early",
+                "room": "room-a",
+                "facilitator": "g1",
+                "members": list(members),
+            },
+            {
+                "id": "x2",
+                "slot": "eve-mon-2",
+                "type": "skills",
+                "stage": None,
+                "room": "room-a",
+                "facilitator": "g1",
+                "members": list(members),
+            },
+        ],
+        "unmet": [],
+        "objective": {"met": 9, "sessions": 2, "preferred_facilitator": 0},
+        "bound": {"met": 9},
+        "seconds": 0.1,
+    }
+
+
+@pytest.fixture
+def copy_of() -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return copy.deepcopy

@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from middlepath.roster import solver as solver_module
+from middlepath.roster.baseline import baseline
+from middlepath.roster.generate import generate_instance
+from middlepath.roster.validate import RosterInternalError, validate
+
+# Short deterministic limits keep the suite fast and its results independent of machine load.
+QUICK = {"seconds": 2.0, "deterministic": True}
+
+
+def solved(instance: dict[str, Any], **options: Any) -> dict[str, Any]:
+    solution = solver_module.solve(instance, **{**QUICK, **options})
+    assert validate(instance, solution) == []
+    return solution
+
+
+def fingerprint(solution: dict[str, Any]) -> str:
+    roster = {"sessions": solution["sessions"], "unmet": solution["unmet"]}
+    return hashlib.sha256(json.dumps(roster, sort_keys=True).encode()).hexdigest()
+
+
+class TestSolveKnownOptima:
+    def test_it_meets_eight_patients_with_one_group_per_slot(self, make_week):
+        solution = solved(make_week(stages=["early"] * 8))
+        assert solution["status"] == "optimal"
+        assert solution["objective"] == {"met": 8, "sessions": 2, "preferred_facilitator": 0}
+        assert solution["bound"] == {"met": 8}
+        assert solution["unmet"] == []
+        assert sorted(s["type"] for s in solution["sessions"]) == ["process", "skills"]
+
+    def test_it_meets_nobody_when_seven_cannot_fill_a_group(self, make_week):
+        solution = solved(make_week(stages=["early"] * 7))
+        assert solution["status"] == "optimal"
+        assert solution["objective"] == {"met": 0, "sessions": 0, "preferred_facilitator": 0}
+        assert solution["bound"] == {"met": 0}
+        assert solution["unmet"] == [f"p0{n}" for n in range(1, 8)]
+
+    def test_it_leaves_out_a_stage_too_small_for_its_own_process_group(self, make_week):
+        solution = solved(make_week(stages=["early"] * 8 + ["late"] * 5))
+        assert solution["status"] == "optimal"
+        assert solution["objective"]["met"] == 8
+        assert solution["objective"]["sessions"] == 2
+        assert solution["unmet"] == [f"p{n:02d}" for n in range(9, 14)]
+
+    def test_it_seats_no_more_than_the_room_holds(self, make_week):
+        solution = solved(make_week(stages=["early"] * 16, rooms=[("room-a", 15)]))
+        assert solution["status"] == "optimal"
+        assert solution["objective"]["met"] == 15
+        assert solution["bound"] == {"met": 15}
+
+    def test_it_gives_the_process_group_to_the_preferred_counselor(self, make_week):
+        solution = solved(make_week(stages=["early"] * 8, prefer={n: "g2" for n in range(1, 9)}))
+        assert solution["status"] == "optimal"
+        assert solution["objective"] == {"met": 8, "sessions": 2, "preferred_facilitator": 8}
+        process = [s for s in solution["sessions"] if s["type"] == "process"]
+        assert [s["facilitator"] for s in process] == ["g2"]
+
+    def test_it_puts_fewer_sessions_before_preferred_counselors(self, make_week):
+        # Two process groups of four would give everyone their counselor, at one more session.
+        prefer = {n: ("g1" if n <= 4 else "g2") for n in range(1, 9)}
+        solution = solved(make_week(stages=["early"] * 8, prefer=prefer, process_min=4))
+        assert solution["status"] == "optimal"
+        assert solution["objective"] == {"met": 8, "sessions": 2, "preferred_facilitator": 4}
+
+    def test_it_picks_the_days_a_counselor_is_there(self, make_week):
+        monday_and_wednesday = ["eve-mon-1", "eve-mon-2", "eve-wed-1", "eve-wed-2"]
+        instance = make_week(
+            stages=["early"] * 8,
+            blocks=3,
+            target_minutes=360,
+            min_days=2,
+            max_days=3,
+            needs={"process": 2, "skills": 1},
+            staff=[
+                {
+                    "id": "g1",
+                    "facilitates": ["process", "skills"],
+                    "slots": monday_and_wednesday,
+                }
+            ],
+        )
+        solution = solved(instance)
+        assert solution["status"] == "optimal"
+        assert solution["objective"]["met"] == 8
+        assert solution["objective"]["sessions"] == 4
+        assert {s["slot"] for s in solution["sessions"]} == set(monday_and_wednesday)
+
+    def test_it_meets_everyone_the_hand_made_roster_sends_home(self, make_week):
+        # First fit puts everyone on Monday to Wednesday, where three process groups (one per
+        # stage) and the psychoeducation and skills groups do not all fit.
+        everyone = {"id": "g", "facilitates": ["process", "skills", "psychoeducation"]}
+        instance = make_week(
+            stages=["early"] * 12 + ["middle"] * 12 + ["late"] * 12,
+            blocks=5,
+            target_minutes=540,
+            min_days=3,
+            max_days=5,
+            needs={"process": 2, "psychoeducation": 1, "skills": 1},
+            rooms=[("room-a", 15), ("room-b", 15), ("room-c", 15)],
+            staff=[dict(everyone, id=f"g{n}") for n in range(1, 4)],
+        )
+        solution = solved(instance, seconds=5.0)
+        assert solution["status"] == "optimal"
+        assert solution["objective"]["met"] == 36
+        assert baseline(instance)["objective"]["met"] < 36
+
+    def test_it_returns_an_empty_roster_for_an_empty_week(self, make_week):
+        instance = make_week(stages=[])
+        instance["blocks"] = instance["rooms"] = instance["staff"] = []
+        solution = solved(instance)
+        assert solution["status"] == "optimal"
+        assert solution["sessions"] == []
+        assert solution["unmet"] == []
+        assert solution["objective"] == {"met": 0, "sessions": 0, "preferred_facilitator": 0}
+        assert solution["bound"] == {"met": 0}
+
+    def test_it_writes_the_solution_format(self, make_week):
+        solution = solved(make_week(stages=["early"] * 8))
+        assert list(solution) == [
+            "format",
+            "status",
+            "sessions",
+            "unmet",
+            "objective",
+            "bound",
+            "seconds",
+        ]
+        assert solution["format"] == "middlepath-roster-solution/1"
+        assert list(solution["sessions"][0]) == [
+            "id",
+            "slot",
+            "type",
+            "stage",
+            "room",
+            "facilitator",
+            "members",
+        ]
+        assert isinstance(solution["seconds"], float)
+
+
+class TestSolveLargerWeeks:
+    def test_it_solves_locations_independently_and_adds_up_their_bounds(self):
+        instance = generate_instance(locations=2, patients_per_location=20, seed=11)
+        solution = solved(instance, seconds=4.0)
+        assert solution["objective"]["met"] <= solution["bound"]["met"]
+        locations = {s["slot"].split("-")[0] for s in solution["sessions"]}
+        assert locations <= {"loc0", "loc1"}
+
+    def test_it_reports_progress_per_location(self):
+        instance = generate_instance(locations=2, patients_per_location=15, seed=4)
+        calls: list[tuple[str, int, int, float]] = []
+        solution = solved(instance, progress=lambda *args: calls.append(args))
+        assert {c[0] for c in calls} == {"loc0", "loc1"}
+        assert all(met <= bound for _, met, bound, _ in calls)
+        finals = {c[0]: c for c in calls}
+        assert sum(c[1] for c in finals.values()) == solution["objective"]["met"]
+
+    def test_it_gives_the_same_roster_every_time_when_deterministic(self):
+        instance = generate_instance(locations=1, patients_per_location=30, seed=5)
+        first = solved(instance, seconds=1.0)
+        second = solved(instance, seconds=1.0)
+        assert fingerprint(first) == fingerprint(second)
+
+    def test_it_never_returns_a_roster_that_breaks_a_rule(self, make_week, monkeypatch):
+        real_roster = solver_module.LocationModel.roster
+
+        def broken(self, values):
+            sessions, unmet = real_roster(self, values)
+            sessions[0]["members"] = sessions[0]["members"][:3]
+            return sessions, unmet
+
+        monkeypatch.setattr(solver_module.LocationModel, "roster", broken)
+        with pytest.raises(RosterInternalError, match="rule 4"):
+            solver_module.solve(make_week(stages=["early"] * 8), **QUICK)
+
+    def test_it_falls_back_on_the_hand_made_roster_if_it_finds_nothing_better(
+        self, make_week, monkeypatch
+    ):
+        def nothing(self, values):
+            return [], [p.id for p in self.patients]
+
+        monkeypatch.setattr(solver_module.LocationModel, "roster", nothing)
+        instance = make_week(stages=["early"] * 8)
+        solution = solved(instance)
+        assert solution["objective"]["met"] == baseline(instance)["objective"]["met"] == 8
+        assert solution["status"] == "feasible"
+
+
+class TestSolveProperties:
+    @settings(
+        max_examples=12,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(
+        locations=st.integers(min_value=1, max_value=2),
+        patients=st.integers(min_value=0, max_value=30),
+        seed=st.integers(min_value=0, max_value=10_000),
+    )
+    def test_it_keeps_the_rules_and_its_bound_and_beats_the_baseline(
+        self, locations: int, patients: int, seed: int
+    ):
+        instance = generate_instance(locations=locations, patients_per_location=patients, seed=seed)
+        solution = solved(instance, seconds=0.5)
+        met = solution["objective"]["met"]
+        assert met <= solution["bound"]["met"] <= len(instance["patients"])
+        assert met >= baseline(instance)["objective"]["met"]
+        if solution["status"] == "optimal":
+            assert met == solution["bound"]["met"]

@@ -1,0 +1,358 @@
+"""The weekly roster against the database: export, solve, apply, and the director's page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.urls import reverse
+
+from middlepath.clinic.models import Location
+from middlepath.roster import adapter, explain, proposal
+from middlepath.roster.instance import parse_instance
+from middlepath.roster.models import PatientDays, RosterRun, StaffSlots, WeekPlan
+from middlepath.roster.solver import solve
+from middlepath.roster.validate import validate
+from middlepath.sessions import hours
+from middlepath.sessions.models import Membership, Seat, Session
+from tests import factories
+
+TODAY = dt.date(2026, 11, 23)
+NEXT_WEEK = dt.date(2026, 11, 30)
+
+
+@pytest.fixture
+def demo(db):
+    call_command(
+        "demo",
+        "--seed",
+        "3",
+        "--patients",
+        "70",
+        "--weeks",
+        "2",
+        "--locations",
+        "1",
+        "--today",
+        TODAY.isoformat(),
+        "--no-progress",
+    )
+    return Location.objects.get()
+
+
+def _solved(location, seconds=5):
+    instance = adapter.build_instance([location], NEXT_WEEK)
+    return instance, solve(instance, seconds=seconds, deterministic=True)
+
+
+@pytest.mark.django_db
+class TestExport:
+    def test_the_week_in_the_roster_format(self, demo):
+        instance = adapter.build_instance([demo], NEXT_WEEK + dt.timedelta(days=3))
+        parsed = parse_instance(instance)
+        assert instance["week_of"] == NEXT_WEEK.isoformat()
+        assert "family" not in instance["group_types"]
+        assert instance["group_types"]["process"]["same_stage"] is True
+        evening = [b for b in instance["blocks"] if "evening" in b["track"]]
+        assert {b["day"] for b in evening} == {"mon", "tue", "wed", "thu"}
+        assert all(
+            len(b["slots"]) == 2 and b["slots"][0]["minutes"] == 90 for b in instance["blocks"]
+        )
+        assert parsed.patients and all(p.location == demo.code for p in parsed.patients)
+        patient = instance["patients"][0]
+        assert patient["target_minutes"] in (360, 540, 720)
+        assert patient["needs"]["process"] == 2
+        assert any("prefer_facilitator" in p for p in instance["patients"])
+        assert all(set(s["facilitates"]) >= {"process", "skills"} for s in instance["staff"])
+
+    def test_availability_is_honoured(self, demo):
+        plan = WeekPlan.objects.for_week(demo, NEXT_WEEK)
+        episode = adapter.enrolled(demo, NEXT_WEEK).first()
+        PatientDays.objects.create(
+            plan=plan, patient=episode.patient, days=[episode.track.meeting_days[0]]
+        )
+        instance = adapter.build_instance([demo], NEXT_WEEK)
+        mine = next(p for p in instance["patients"] if p["id"] == f"patient-{episode.patient_id}")
+        assert len(mine["blocks"]) == 1
+        room = demo.rooms.first()
+        plan.closed_rooms.add(room)
+        staff = instance["staff"][0]
+        user_pk = int(staff["id"].split("-")[1])
+        StaffSlots.objects.create(plan=plan, user_id=user_pk, slots=staff["slots"][:2])
+        instance = adapter.build_instance([demo], NEXT_WEEK)
+        assert f"room-{room.pk}" not in {r["id"] for r in instance["rooms"]}
+        assert (
+            next(s for s in instance["staff"] if s["id"] == staff["id"])["slots"]
+            == staff["slots"][:2]
+        )
+
+
+@pytest.mark.django_db
+class TestRoundTrip:
+    def test_export_solve_apply(self, demo):
+        instance, solution = _solved(demo)
+        assert validate(instance, solution) == []
+        assert solution["objective"]["met"] >= 0.8 * len(instance["patients"])
+        change = adapter.compare(demo, NEXT_WEEK, instance, solution)
+        assert change.can_apply and change.sessions_after == len(solution["sessions"])
+        applied = adapter.apply_solution(
+            location=demo, week_start=NEXT_WEEK, instance=instance, solution=solution, by=None
+        )
+        sessions = Session.objects.filter(
+            date__range=(NEXT_WEEK, NEXT_WEEK + dt.timedelta(days=6)), kind="group"
+        )
+        assert applied.sessions == sessions.count() == len(solution["sessions"])
+        assert sessions.filter(seated=True).count() == applied.sessions
+        seats = Seat.objects.filter(session__in=sessions).count()
+        assert seats == sum(len(s["members"]) for s in solution["sessions"])
+        # Each met patient is expected at exactly the sessions the roster gave them.
+        met = next(p for p in instance["patients"] if p["id"] not in solution["unmet"])
+        pk = int(met["id"].split("-")[1])
+        theirs = [s for s in solution["sessions"] if met["id"] in s["members"]]
+        assert sessions.expecting(factories.Patient.objects.get(pk=pk)).count() == len(theirs)
+        assert Membership.objects.filter(patient_id=pk, joined_on=NEXT_WEEK).exists()
+        minutes = hours.still_scheduled(demo, hours.Week(NEXT_WEEK), NEXT_WEEK)
+        assert minutes[pk] >= met["target_minutes"]
+        again = adapter.compare(demo, NEXT_WEEK, instance, solution)
+        assert again.patients_changed == [] and again.sessions_before == applied.sessions
+
+    def test_a_week_that_has_begun_is_not_replaced(self, demo):
+        instance, solution = _solved(demo, seconds=4)
+        adapter.apply_solution(
+            location=demo, week_start=NEXT_WEEK, instance=instance, solution=solution, by=None
+        )
+        session = Session.objects.filter(seated=True).order_by("date").first()
+        patient_id = session.seats.first().patient_id
+        # Pretend the day came: attendance is taken.
+        from middlepath.sessions.models import Attendance
+
+        Attendance.objects.create(
+            session=session,
+            patient_id=patient_id,
+            date=session.date,
+            status="present",
+            minutes=session.minutes,
+        )
+        with pytest.raises(ValidationError, match="already recorded"):
+            adapter.apply_solution(
+                location=demo, week_start=NEXT_WEEK, instance=instance, solution=solution, by=None
+            )
+        assert Session.objects.filter(seated=True).count() == len(solution["sessions"])
+
+    def test_a_broken_solution_is_refused(self, demo):
+        instance, solution = _solved(demo, seconds=4)
+        broken = json.loads(json.dumps(solution))
+        broken["sessions"][0]["members"] = broken["sessions"][0]["members"][:2]
+        with pytest.raises(ValidationError, match="breaks"):
+            adapter.apply_solution(
+                location=demo, week_start=NEXT_WEEK, instance=instance, solution=broken, by=None
+            )
+        assert not Session.objects.filter(seated=True).exists()
+
+
+@pytest.mark.django_db
+class TestHandEdits:
+    def test_a_move_is_checked_at_once(self, demo):
+        instance, solution = _solved(demo, seconds=4)
+        session = next(s for s in solution["sessions"] if len(s["members"]) > 0)
+        member = session["members"][0]
+        edited = proposal.move(
+            instance, solution, patient=member, slot=session["slot"], to_session=""
+        )
+        assert member not in {
+            m for s in edited["sessions"] if s["slot"] == session["slot"] for m in s["members"]
+        }
+        assert validate(instance, edited)  # out of one slot of a block breaks rule 2
+        with pytest.raises(ValidationError, match="same slot"):
+            proposal.move(
+                instance, solution, patient=member, slot=session["slot"], to_session="nope"
+            )
+
+
+class TestUnmetReasons:
+    def _instance(self, **patient):
+        block = {
+            "id": "b1",
+            "location": "north",
+            "track": "evening",
+            "day": "tue",
+            "slots": [
+                {"id": "b1-1", "start": "18:00", "minutes": 90},
+                {"id": "b1-2", "start": "19:30", "minutes": 90},
+            ],
+        }
+        return {
+            "format": "middlepath-roster/1",
+            "week_of": "2026-11-30",
+            "group_types": {"process": {"min_size": 8, "max_size": 15, "same_stage": True}},
+            "blocks": [block],
+            "rooms": [{"id": "r1", "location": "north", "capacity": 15}],
+            "staff": [
+                {
+                    "id": "s1",
+                    "location": "north",
+                    "facilitates": ["process"],
+                    "slots": ["b1-1", "b1-2"],
+                    "max_sessions": 10,
+                }
+            ],
+            "patients": [
+                {
+                    "id": "p1",
+                    "location": "north",
+                    "track": "evening",
+                    "stage": "early",
+                    "target_minutes": 180,
+                    "min_days": 1,
+                    "max_days": 1,
+                    "blocks": ["b1"],
+                    "needs": {"process": 1},
+                    **patient,
+                }
+            ],
+        }
+
+    @pytest.mark.parametrize(
+        ("patient", "reason"),
+        [
+            ({"min_days": 2, "max_days": 2}, "only 1 available day; their phase needs at least 2"),
+            (
+                {"target_minutes": 540},
+                "their available days give at most 180 minutes, "
+                "short of the 540-minute weekly target",
+            ),
+            (
+                {},
+                "only 1 patients in early recovery can come on their days; a process group needs 8",
+            ),
+        ],
+    )
+    def test_reasons(self, patient, reason):
+        assert explain.explain_unmet(self._instance(**patient), {"unmet": ["p1"]}) == {"p1": reason}
+
+    def test_no_facilitator(self):
+        instance = self._instance()
+        instance["staff"][0]["slots"] = []
+        assert (
+            "no facilitator for process groups on Tuesday"
+            in explain.explain_unmet(instance, {"unmet": ["p1"]})["p1"]
+        )
+
+
+@pytest.mark.django_db
+class TestCommand:
+    def test_export_then_apply(self, demo, tmp_path, capsys):
+        week_file, solution_file = tmp_path / "week.json", tmp_path / "solution.json"
+        call_command(
+            "roster",
+            "export",
+            "--week",
+            NEXT_WEEK.isoformat(),
+            "--location",
+            str(demo.pk),
+            "-o",
+            str(week_file),
+        )
+        instance = json.loads(week_file.read_text())
+        solution_file.write_text(json.dumps(solve(instance, seconds=4, deterministic=True)))
+        call_command(
+            "roster",
+            "apply",
+            str(solution_file),
+            "--week",
+            NEXT_WEEK.isoformat(),
+            "--instance",
+            str(week_file),
+        )
+        assert "Nothing changed" in capsys.readouterr().out
+        call_command(
+            "roster",
+            "apply",
+            str(solution_file),
+            "--week",
+            NEXT_WEEK.isoformat(),
+            "--instance",
+            str(week_file),
+            "--yes",
+        )
+        assert "applied" in capsys.readouterr().out
+        assert Session.objects.filter(seated=True).exists()
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ["export"],
+            ["export", "--week", "2026-11-30", "--location", "999"],
+            ["apply", "missing.json", "--week", "2026-11-30"],
+        ],
+    )
+    def test_bad_input(self, demo, args):
+        from django.core.management.base import CommandError
+
+        with pytest.raises(CommandError):
+            call_command("roster", *args)
+
+
+@pytest.mark.django_db
+class TestRosterPage:
+    def test_a_director_builds_and_applies(
+        self, demo, client, settings, django_capture_on_commit_callbacks
+    ):
+        from middlepath.accounts.models import User
+
+        settings.ROSTER_BUILD_IN_BACKGROUND = False
+        director = User.objects.get(username="director")
+        client.force_login(director)
+        url = reverse("roster:roster")
+        page = client.get(url, {"location": demo.pk, "week": NEXT_WEEK.isoformat()})
+        assert page.status_code == 200
+        assert b"Patients' days" in page.content
+        with django_capture_on_commit_callbacks(execute=True):  # the build starts on commit
+            response = client.post(
+                reverse("roster:build"),
+                {"location": demo.pk, "week": NEXT_WEEK.isoformat(), "seconds": "5"},
+            )
+        assert response.status_code == 302
+        run = RosterRun.objects.get()
+        assert run.status == RosterRun.Status.DONE, run.error
+        page = client.get(url, {"location": demo.pk, "week": NEXT_WEEK.isoformat()})
+        assert b"Proposed week" in page.content
+        progress = client.get(
+            reverse("roster:progress", args=[run.pk]), headers={"HX-Request": "true"}
+        )
+        assert progress["HX-Refresh"] == "true"
+        response = client.post(reverse("roster:apply", args=[run.pk]))
+        assert response.status_code == 302
+        run.refresh_from_db()
+        assert run.status == RosterRun.Status.APPLIED
+        assert Session.objects.filter(seated=True).count() == len(run.solution["sessions"])
+
+    def test_availability_saves(self, demo, client):
+        from middlepath.accounts.models import User
+
+        client.force_login(User.objects.get(username="director"))
+        plan = WeekPlan.objects.for_week(demo, NEXT_WEEK)
+        episode = adapter.enrolled(demo, NEXT_WEEK).first()
+        day = episode.track.meeting_days[0]
+        response = client.post(
+            reverse("roster:availability_patient", args=[plan.pk]),
+            {"patient": episode.patient_id, "days": [str(day)]},
+            headers={"HX-Request": "true"},
+        )
+        assert b"saved" in response.content
+        assert PatientDays.objects.get(plan=plan).days == [day]
+        room = demo.rooms.first()
+        client.post(
+            reverse("roster:availability_rooms", args=[plan.pk]), {"closed": [str(room.pk)]}
+        )
+        assert list(plan.closed_rooms.all()) == [room]
+
+    @pytest.mark.parametrize("username", ["counselor1", "intake", "billing"])
+    def test_only_directors(self, demo, client, username):
+        from middlepath.accounts.models import User
+
+        client.force_login(User.objects.get(username=username))
+        assert client.get(reverse("roster:roster")).status_code == 403
