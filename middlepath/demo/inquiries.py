@@ -10,6 +10,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+from django.db.models import F
 from django.utils import timezone
 from faker import Faker
 
@@ -17,7 +18,14 @@ from middlepath.accounts.models import User
 from middlepath.accounts.roles import Role
 from middlepath.clinic.models import Location
 from middlepath.intake import services
-from middlepath.intake.models import Inquiry, InquiryStatusChange, Source
+from middlepath.intake.models import (
+    BenefitsVerification,
+    ContactAttempt,
+    Inquiry,
+    InquiryStatusChange,
+    Screening,
+    Source,
+)
 
 SCREENING = {
     "substances": ["alcohol"],
@@ -118,8 +126,20 @@ def _advance(inquiry: Inquiry, step: str, by: User) -> None:
 
 
 def _date_back(inquiry: Inquiry, received_at: dt.datetime) -> None:
-    # The services stamp "now"; a demo queue needs requests that have waited.
+    """Move the whole story back in time: the services stamp everything "now", and a demo
+    queue needs requests that waited, were called back an hour later, and so on."""
+    shift = inquiry.received_at - received_at
     Inquiry.objects.filter(pk=inquiry.pk).update(received_at=received_at)
-    InquiryStatusChange.objects.filter(inquiry=inquiry, changed_at__lt=received_at).update(
+    for model, stamp in [
+        (InquiryStatusChange, "changed_at"),
+        (ContactAttempt, "attempted_at"),
+        (Screening, "screened_at"),
+        (BenefitsVerification, "verified_at"),
+    ]:
+        # Each later step happened a little after the one before, as the queue shows it.
+        model.objects.filter(inquiry=inquiry).update(
+            **{stamp: F(stamp) - shift + dt.timedelta(hours=1)}
+        )
+    InquiryStatusChange.objects.filter(inquiry=inquiry, to_status="new").update(
         changed_at=received_at
     )

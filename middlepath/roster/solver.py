@@ -55,7 +55,7 @@ Progress = Callable[[str, int, int, float], None]
 
 # Share of the location's remaining time each step may use; the last step gets the rest.
 # Met matters most, and a step that proves its optimum early hands its time on.
-SHARE = {"days": 0.1, "seats": 0.3, "met": 0.75, "sessions": 0.6}
+SHARE = {"days": 0.1, "seats": 0.3, "met": 0.8, "sessions": 0.6}
 # Kept back from the wall-clock budget to write the roster out and validate it.
 RESERVE_SECONDS = 0.3
 SOLVED = (cp_model.OPTIMAL, cp_model.FEASIBLE)

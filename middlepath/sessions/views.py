@@ -66,8 +66,11 @@ def group_list(request: HttpRequest) -> HttpResponse:
     if location is not None:
         groups = groups.filter(track__location=location)
     today = dt.date.today()
-    groups = groups.with_member_count(today).select_related(
-        "group_type", "track__location", "facilitator", "room"
+    # Explicit order: Meta.ordering does not apply to a query with an aggregate.
+    groups = (
+        groups.with_member_count(today)
+        .select_related("group_type", "track__location", "facilitator", "room")
+        .order_by("track__location__name", "track__kind", "group_type__name", "name")
     )
     return render(
         request,

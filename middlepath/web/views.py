@@ -94,7 +94,7 @@ def _sessions_today(request: HttpRequest, location: Location, today: dt.date) ->
         )
         context["small_groups"] = [
             group
-            for group in groups.select_related("group_type")
+            for group in groups.select_related("group_type", "track").order_by("name")
             if group.member_count < group.group_type.min_size
         ]
     if user.has_perm("therapy.view_compliance"):
