@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from middlepath.accounts.roles import Role
+from middlepath.clinic.models import Location
 
 
 class UserQuerySet(models.QuerySet):
@@ -81,14 +82,24 @@ class User(AbstractUser):
         wanted = {role.value for role in roles}
         return any(group.name in wanted for group in self.groups.all())
 
+    def sites(self) -> list[Location]:
+        """The active locations this user works at, by name."""
+        return list(
+            Location.objects.filter(pk__in=self.location_ids(), is_active=True).order_by("name")
+        )
+
+    def site(self, wanted: object, sites: list[Location] | None = None) -> Location | None:
+        """The site with id `wanted` among the user's sites, else their first (or None)."""
+        sites = self.sites() if sites is None else sites
+        chosen = next((site for site in sites if str(site.pk) == str(wanted)), None)
+        return chosen or (sites[0] if sites else None)
+
     def location_ids(self) -> set[int]:
         """The sites whose patients this user may see (every site for a superuser).
 
         Kept on the instance, like Django's permission cache: one query per request.
         """
         if not hasattr(self, "_location_ids"):
-            from middlepath.clinic.models import Location
-
             sites = Location.objects.all() if self.is_superuser else self.locations.all()
             self._location_ids = set(sites.values_list("pk", flat=True))
         return set(self._location_ids)

@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from middlepath.care.access import get_patient_for_user
-from middlepath.clinic.models import Location
 from middlepath.privacy import audit
 from middlepath.privacy.models import AuditAction
 from middlepath.roster import adapter, availability, calendars, proposal, runner
@@ -137,13 +136,7 @@ def _require_builder(request: HttpRequest) -> None:
 
 def _plan_for(request: HttpRequest) -> WeekPlan:
     data = request.POST if request.method == "POST" else request.GET
-    locations = Location.objects.filter(pk__in=request.user.location_ids(), is_active=True)
-    location = (
-        locations.filter(pk=data.get("location") or 0).first()
-        if str(data.get("location", "")).isdigit()
-        else None
-    )
-    location = location or locations.first()
+    location = request.user.site(data.get("location"))
     if location is None:
         raise Http404("You are not assigned to a location.")
     try:
@@ -160,7 +153,7 @@ def roster(request: HttpRequest) -> HttpResponse:
     run = plan.runs.first()
     context = {
         "plan": plan,
-        "locations": Location.objects.filter(pk__in=request.user.location_ids(), is_active=True),
+        "locations": request.user.sites(),
         "run": run,
         "previous": plan.week_start - dt.timedelta(days=7),
         "next": plan.week_start + dt.timedelta(days=7),

@@ -14,8 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from middlepath.care.access import get_patient_for_user
-from middlepath.care.models import Patient
-from middlepath.clinic.models import Location
+from middlepath.care.models import Episode, Patient
 from middlepath.privacy import audit
 from middlepath.privacy.models import AuditAction
 from middlepath.sessions import chart, hours, services
@@ -56,12 +55,9 @@ def _require(request: HttpRequest, permission: str) -> None:
 
 def group_list(request: HttpRequest) -> HttpResponse:
     _require(request, "therapy.view_therapygroup")
-    locations = Location.objects.filter(pk__in=request.user.location_ids())
-    location = (
-        locations.filter(pk=request.GET.get("location") or 0).first()
-        if request.GET.get("location", "").isdigit()
-        else None
-    )
+    locations = request.user.sites()
+    wanted = request.GET.get("location")
+    location = request.user.site(wanted, locations) if wanted else None
     groups = visible_groups(request.user).active()
     if location is not None:
         groups = groups.filter(track__location=location)
@@ -156,8 +152,6 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _open_episodes():
-    from middlepath.care.models import Episode
-
     return Episode.objects.open().select_related("phase")
 
 

@@ -21,16 +21,10 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", {"locations": Location.objects.filter(is_active=True)})
 
 
-def _chosen_location(request: HttpRequest) -> tuple[Location | None, list[Location]]:
-    locations = list(Location.objects.filter(pk__in=request.user.location_ids(), is_active=True))
-    wanted = request.GET.get("location", "")
-    chosen = next((loc for loc in locations if str(loc.pk) == wanted), None)
-    return chosen or (locations[0] if locations else None), locations
-
-
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Today at one location: who is enrolled on each track, and the week's movement."""
-    location, locations = _chosen_location(request)
+    locations = request.user.sites()
+    location = request.user.site(request.GET.get("location"), locations)
     context: dict[str, object] = {"location": location, "locations": locations}
     if location is None:
         return render(request, "web/dashboard.html", context)
