@@ -15,7 +15,7 @@ api = NinjaAPI(
         "Names and other PHI are never accepted in URLs: search with POST /patients/search."
     ),
     urls_namespace="api",
-    auth=[SessionAuth(), BearerToken()],
+    auth=[BearerToken(), SessionAuth()],
 )
 errors.install(api)
 api.add_router("/", clinic.router)

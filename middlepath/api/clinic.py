@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from middlepath.api.auth import require
+from middlepath.api.schemas import Id
 from middlepath.clinic.models import GroupType, Location, Phase, Program, Track
 
 router = Router(tags=["clinic set-up"])
@@ -86,7 +87,7 @@ def list_programs(request: HttpRequest):
 
 
 @router.get("/tracks", response=list[TrackOut])
-def list_tracks(request: HttpRequest, location: int | None = None, program: int | None = None):
+def list_tracks(request: HttpRequest, location: Id | None = None, program: Id | None = None):
     require(request, "clinic.view_track")
     tracks = Track.objects.all()
     if location is not None:
@@ -103,7 +104,7 @@ def get_track(request: HttpRequest, track_id: int):
 
 
 @router.get("/phases", response=list[PhaseOut])
-def list_phases(request: HttpRequest, program: int | None = None):
+def list_phases(request: HttpRequest, program: Id | None = None):
     require(request, "clinic.view_phase")
     phases = Phase.objects.all()
     if program is not None:

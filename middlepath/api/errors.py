@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
@@ -35,6 +36,17 @@ def install(api: NinjaAPI) -> None:
         if fields:
             body["errors"] = fields
         return api.create_response(request, body, status=409 if is_conflict(error) else 400)
+
+    @api.exception_handler(OverflowError)
+    def number_out_of_range(request: HttpRequest, error: OverflowError) -> HttpResponse:
+        # An id or count far beyond any record the database can hold (SQLite overflows
+        # when binding it): nothing can match it.
+        return api.create_response(request, {"detail": "A number is out of range."}, status=400)
+
+    @api.exception_handler(DataError)
+    def value_out_of_range(request: HttpRequest, error: DataError) -> HttpResponse:
+        # PostgreSQL's refusal of such a number; the input was wrong, not the server.
+        return api.create_response(request, {"detail": "A value is out of range."}, status=400)
 
     @api.exception_handler(PermissionDenied)
     def permission_denied(request: HttpRequest, error: PermissionDenied) -> HttpResponse:

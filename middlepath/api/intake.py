@@ -14,6 +14,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from middlepath.accounts.models import User
 from middlepath.api.auth import require
+from middlepath.api.schemas import Id, Input
 from middlepath.intake import access, services
 from middlepath.intake.forms import AdmitForm, QueueFilterForm
 from middlepath.intake.models import (
@@ -211,14 +212,14 @@ class InquiryOut(Schema):
         return inquiry.verifications.order_by("-verified_at", "-pk").first()
 
 
-class InquiryFilters(Schema):
-    location: int | None = None
+class InquiryFilters(Input):
+    location: Id | None = None
     status: str = Field(
         "open", description="A status, 'open' (every status but admitted and closed) or 'all'."
     )
 
 
-class InquiryIn(Schema):
+class InquiryIn(Input):
     location_id: int | None = None
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field("", max_length=100)
@@ -237,7 +238,7 @@ class InquiryIn(Schema):
     date_of_birth: dt.date | None = None
 
 
-class InquiryPatch(Schema):
+class InquiryPatch(Input):
     location_id: int | None = None
     first_name: str | None = Field(None, min_length=1, max_length=100)
     last_name: str | None = Field(None, max_length=100)
@@ -267,14 +268,14 @@ class InquiryPatch(Schema):
     override_reason: str = Field("", max_length=2000)
 
 
-class ContactIn(Schema):
+class ContactIn(Input):
     method: ContactMethod
     outcome: ContactOutcome
     note: str = Field("", max_length=2000)
     attempted_at: dt.datetime | None = None
 
 
-class ScreeningIn(Schema):
+class ScreeningIn(Input):
     substances: list[str] = []
     substances_note: str = Field("", max_length=200)
     last_use: str
@@ -293,7 +294,7 @@ class ScreeningIn(Schema):
     override_reason: str = Field("", max_length=2000)
 
 
-class BenefitsIn(Schema):
+class BenefitsIn(Input):
     payment: str
     method: str = ""
     reference: str = Field("", max_length=120)
@@ -322,7 +323,7 @@ class BenefitsIn(Schema):
     notes: str = Field("", max_length=4000)
 
 
-class AdmitIn(Schema):
+class AdmitIn(Input):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     date_of_birth: dt.date

@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from middlepath.api.auth import require
+from middlepath.api.schemas import Id, Input
 from middlepath.care import services
 from middlepath.care.access import get_patient_for_user, visible_patients
 from middlepath.care.forms import PatientFilterForm
@@ -68,7 +69,7 @@ class PatientListItem(Schema):
     current_episode: EpisodeSummary | None
 
 
-class PatientIn(Schema):
+class PatientIn(Input):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     preferred_name: str = Field("", max_length=100)
@@ -88,7 +89,7 @@ class PatientIn(Schema):
     location_id: int
 
 
-class PatientPatch(Schema):
+class PatientPatch(Input):
     first_name: str | None = Field(None, min_length=1, max_length=100)
     last_name: str | None = Field(None, min_length=1, max_length=100)
     preferred_name: str | None = Field(None, max_length=100)
@@ -108,10 +109,10 @@ class PatientPatch(Schema):
     location_id: int | None = None
 
 
-class PatientFilters(Schema):
-    location: int | None = None
-    track: int | None = None
-    phase: int | None = None
+class PatientFilters(Input):
+    location: Id | None = None
+    track: Id | None = None
+    phase: Id | None = None
     status: str = Field("active", pattern="^(active|discharged|all)$")
 
 

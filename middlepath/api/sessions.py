@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from middlepath.api.auth import require
+from middlepath.api.schemas import Id, Input
 from middlepath.care.access import get_patient_for_user
 from middlepath.clinic.models import GroupType, Location, Room, Track
 from middlepath.privacy import audit
@@ -59,7 +60,7 @@ class GroupOut(Schema):
         return len(group.current_members) < group.group_type.min_size
 
 
-class GroupIn(Schema):
+class GroupIn(Input):
     name: str = Field(min_length=1, max_length=120)
     group_type_id: int
     track_id: int
@@ -72,7 +73,7 @@ class GroupIn(Schema):
     minutes: int = Field(90, ge=15, le=480)
 
 
-class GroupPatch(Schema):
+class GroupPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=120)
     stage: str | None = None
     facilitator_id: int | None = None
@@ -84,7 +85,7 @@ class GroupPatch(Schema):
     is_active: bool | None = None
 
 
-class MemberIn(Schema):
+class MemberIn(Input):
     patient_id: int
 
 
@@ -95,7 +96,7 @@ class MembershipOut(Schema):
     left_on: dt.date | None
 
 
-class DateRange(Schema):
+class DateRange(Input):
     first: dt.date
     last: dt.date
 
@@ -136,7 +137,7 @@ class SessionDetail(SessionOut):
         return list(session.attendance.order_by("patient_id"))
 
 
-class SessionIn(Schema):
+class SessionIn(Input):
     kind: Session.Kind
     date: dt.date
     group_id: int | None = Field(
@@ -149,15 +150,15 @@ class SessionIn(Schema):
     room_id: int | None = None
 
 
-class SessionFilters(Schema):
+class SessionFilters(Input):
     start: dt.date | None = Field(None, description="First date (inclusive).")
     end: dt.date | None = Field(None, description="Last date (inclusive).")
-    location: int | None = None
-    group: int | None = None
-    patient: int | None = None
+    location: Id | None = None
+    group: Id | None = None
+    patient: Id | None = None
 
 
-class AttendanceIn(Schema):
+class AttendanceIn(Input):
     patient_id: int
     status: Attendance.Status
     minutes: int | None = Field(None, ge=0, le=480)
@@ -229,7 +230,7 @@ def _staff(user, pk, what):
 
 @router.get("/groups", response=list[GroupOut])
 def list_groups(
-    request: HttpRequest, location: int | None = None, track: int | None = None, active: bool = True
+    request: HttpRequest, location: Id | None = None, track: Id | None = None, active: bool = True
 ):
     require(request, "therapy.view_therapygroup")
     groups = _groups(request.auth)
@@ -423,7 +424,7 @@ def patient_hours(request: HttpRequest, patient_id: int, week: dt.date | None = 
 
 
 @router.get("/reports/compliance", response={200: list[ComplianceRowOut], 400: ErrorOut})
-def compliance_report(request: HttpRequest, location: int, week: dt.date | None = None):
+def compliance_report(request: HttpRequest, location: Id, week: dt.date | None = None):
     """One row per patient enrolled at the location in the week holding `week`."""
     user = require(request, "therapy.view_compliance")
     place = Location.objects.filter(pk=location, pk__in=user.location_ids()).first()

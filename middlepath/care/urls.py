@@ -7,9 +7,9 @@ app_name = "care"
 urlpatterns = [
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/new/", views.patient_create, name="patient_create"),
-    path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
-    path("patients/<int:pk>/edit/", views.patient_edit, name="patient_edit"),
-    path("patients/<int:pk>/admit/", views.episode_open, name="episode_open"),
-    path("episodes/<int:pk>/change/", views.episode_change, name="episode_change"),
-    path("episodes/<int:pk>/discharge/", views.episode_discharge, name="episode_discharge"),
+    path("patients/<id:pk>/", views.patient_detail, name="patient_detail"),
+    path("patients/<id:pk>/edit/", views.patient_edit, name="patient_edit"),
+    path("patients/<id:pk>/admit/", views.episode_open, name="episode_open"),
+    path("episodes/<id:pk>/change/", views.episode_change, name="episode_change"),
+    path("episodes/<id:pk>/discharge/", views.episode_discharge, name="episode_discharge"),
 ]

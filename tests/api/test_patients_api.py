@@ -213,3 +213,35 @@ class TestPatients:
             )
         with django_assert_max_num_queries(baseline):
             assert call("get", "/patients").json()["count"] == 21
+
+
+@pytest.mark.django_db
+class TestCsrfAndTokens:
+    """Real clients are checked for CSRF (Django's test client skips it unless asked)."""
+
+    def test_a_token_writes_without_csrf(self, staff, clinic):
+        from django.test import Client
+
+        from middlepath.accounts.services import create_api_token
+
+        _, key = create_api_token(by=staff.intake, name="script")
+        client = Client(enforce_csrf_checks=True)
+        response = client.post(
+            "/api/v1/patients",
+            json.dumps({**NEW_PATIENT, "location_id": clinic.location.pk}),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert response.status_code == 201
+
+    def test_a_bad_token_is_401_even_for_writes(self, db):
+        from django.test import Client
+
+        client = Client(enforce_csrf_checks=True)
+        response = client.post(
+            "/api/v1/patients",
+            "{}",
+            content_type="application/json",
+            headers={"Authorization": "Bearer mp_wrong"},
+        )
+        assert response.status_code == 401

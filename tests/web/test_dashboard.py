@@ -142,3 +142,34 @@ class TestClientAddress:
             headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"},
         )
         assert AuditEvent.objects.get(action=AuditAction.LOGIN_FAILED).remote_addr == "203.0.113.9"
+
+
+@pytest.mark.django_db
+class TestAbsurdInput:
+    def test_a_huge_id_in_a_page_url_is_not_found(self, login, staff):
+        assert login(staff.counselor).get("/patients/99999999999999999999999/").status_code == 404
+        assert login(staff.counselor).get("/patients/999999999999999999/").status_code == 404
+
+    def test_a_huge_id_in_the_api_is_a_clear_4xx(self, login, staff):
+        client = login(staff.counselor)
+        assert client.get("/api/v1/patients/99999999999999999999999").status_code in (400, 404, 422)
+        response = client.get(
+            "/api/v1/tracks", {"program": "3085175880744902390958779101951819776"}
+        )
+        assert response.status_code in (400, 422)
+
+    def test_nul_characters_and_zoned_times_are_refused(self, login, staff, clinic):
+        import json
+
+        client = login(staff.intake)
+        body = {
+            "first_name": "A\x00B",
+            "last_name": "C",
+            "date_of_birth": "1990-01-01",
+            "location_id": clinic.location.pk,
+        }
+        response = client.post(
+            "/api/v1/patients", json.dumps(body), content_type="application/json"
+        )
+        assert response.status_code == 422
+        assert "NUL" in response.content.decode()
