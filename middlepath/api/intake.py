@@ -10,11 +10,11 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from middlepath.accounts.models import User
 from middlepath.api.auth import require
-from middlepath.api.schemas import Id, Input
+from middlepath.api.schemas import Id, Input, Pages
 from middlepath.intake import access, services
 from middlepath.intake.forms import AdmitForm, QueueFilterForm
 from middlepath.intake.models import (
@@ -399,7 +399,7 @@ def _location(user: User, location_id: int | None) -> Any:
 
 
 @router.get("/inquiries", response=list[InquiryListItem])
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_inquiries(request: HttpRequest, filters: Query[InquiryFilters]):
     """The queue at your locations, new first; filter by status and location."""
     user = require(request, access.VIEW)

@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from middlepath.api.auth import require
-from middlepath.api.schemas import Id, Input
+from middlepath.api.schemas import Id, Input, Pages
 from middlepath.care import services
 from middlepath.care.access import get_patient_for_user, visible_patients
 from middlepath.care.forms import PatientFilterForm
@@ -160,14 +160,14 @@ def _filtered(request: HttpRequest, filters: PatientFilters, q: str = ""):
 
 
 @router.get("/patients", response=list[PatientListItem])
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_patients(request: HttpRequest, filters: Query[PatientFilters]):
     """Patients at your locations; filters by id only (search by name is POST /patients/search)."""
     return _filtered(request, filters)
 
 
 @router.post("/patients/search", response=list[PatientListItem])
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def search_patients(request: HttpRequest, body: PatientSearch):
     """Search by name or MRN in the request body, so PHI never sits in a URL."""
     return _filtered(request, body, body.q)

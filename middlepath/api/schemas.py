@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from ninja import Schema
+from ninja.pagination import PageNumberPagination
 from pydantic import Field, field_validator
 
 
@@ -33,3 +34,12 @@ class Input(Schema):
 # A record id: positive and within a 64-bit integer, as every database here stores it.
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class Pages(PageNumberPagination):
+    """Page-number paging with bounds: an absurd page is refused (422), not sent to the
+    database as an offset it cannot hold."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int | None = Field(None, ge=1, le=200)

@@ -7,10 +7,10 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from middlepath.api.auth import require
-from middlepath.api.schemas import Id, Input
+from middlepath.api.schemas import Id, Input, Pages
 from middlepath.care.access import get_patient_for_user
 from middlepath.clinic.models import GroupType, Location, Room, Track
 from middlepath.privacy import audit
@@ -325,7 +325,7 @@ def generate_sessions(request: HttpRequest, group_id: int, body: DateRange):
 
 
 @router.get("/sessions", response=list[SessionOut])
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_sessions(request: HttpRequest, filters: Query[SessionFilters]):
     require(request, "therapy.view_session")
     sessions = visible_sessions(request.auth)

@@ -158,6 +158,10 @@ class TestAbsurdInput:
         )
         assert response.status_code in (400, 422)
 
+    def test_an_absurd_page_is_refused(self, login, staff):
+        response = login(staff.counselor).get("/api/v1/patients", {"page": "99999999999999999"})
+        assert response.status_code == 422
+
     def test_nul_characters_and_zoned_times_are_refused(self, login, staff, clinic):
         import json
 
