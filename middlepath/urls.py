@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("middlepath.care.urls")),
     path("", include("middlepath.sessions.urls")),
     path("", include("middlepath.roster.urls")),
+    path("", include("middlepath.billing.urls")),
     path("consultation/", include("middlepath.intake.public_urls")),
     path("intake/", include("middlepath.intake.urls")),
     path("reports/", include("middlepath.reports.urls")),

@@ -83,6 +83,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "intake.view_inquiry",
         "intake.add_inquiry",
         "intake.change_inquiry",
+        "billing.view_coverage",
     ],
     Role.COUNSELOR: [
         *CLINIC_READ,
@@ -113,12 +114,19 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "care.discharge_episode",
     ],
     # Billing sees who attended what (for charges) but not the notes' clinical content.
-    Role.BILLING: [*CLINIC_READ, *CHART_READ, *SCHEDULE_READ, "therapy.view_compliance"],
+    Role.BILLING: [
+        *CLINIC_READ,
+        *CHART_READ,
+        *SCHEDULE_READ,
+        "therapy.view_compliance",
+        "billing.view_coverage",
+    ],
     Role.DIRECTOR: [
         *CLINIC_READ,
         *CLINIC_WRITE,
         *CHART_READ,
         *SCHEDULE_READ,
+        "billing.view_coverage",
         *GROUP_MANAGE,
         *CLINICAL_WRITE,
         "therapy.cosign_note",
@@ -140,6 +148,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         *CLINIC_WRITE,
         *CHART_READ,
         *SCHEDULE_READ,
+        "billing.view_coverage",
         "therapy.add_therapygroup",
         "therapy.change_therapygroup",
         "care.add_patient",

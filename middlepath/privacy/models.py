@@ -52,6 +52,7 @@ class AuditAction(models.TextChoices):
     INQUIRY_STATUS = "inquiry.status", "Inquiry status changed"
     INQUIRY_ADMIT = "inquiry.admit", "Inquiry admitted"
     COVERAGE_CREATE = "coverage.create", "Coverage recorded"
+    COVERAGE_VIEW = "coverage.view", "Coverage viewed"
     SCHEDULE_VIEW = "schedule.view", "Weekly schedule viewed"
     CALENDAR_FEED_CREATE = "calendar_feed.create", "Calendar link made"
     CALENDAR_FEED_REVOKE = "calendar_feed.revoke", "Calendar link revoked"
