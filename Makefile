@@ -37,6 +37,7 @@ format: install
 
 bench: install
 	$(BIN)/python bench/roster.py
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) var
