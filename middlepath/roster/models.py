@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -176,3 +177,25 @@ class RosterRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    # A build runs in a thread of a web process; if that process is restarted mid-build,
+    # the row would say "building" for ever. Past its time limit and this grace, it failed.
+    STALE_AFTER = dt.timedelta(minutes=2)
+
+    def give_up_if_stale(self, now: dt.datetime) -> bool:
+        """Mark a build that can no longer be running as failed; True if it was."""
+        if (
+            not self.is_active
+            or now < self.created_at + dt.timedelta(seconds=self.seconds) + self.STALE_AFTER
+        ):
+            return False
+        updated = RosterRun.objects.filter(
+            pk=self.pk, status__in=[self.Status.QUEUED, self.Status.RUNNING]
+        ).update(
+            status=self.Status.FAILED,
+            finished_at=now,
+            error="The build was interrupted (the server restarted). Build again.",
+        )
+        if updated:
+            self.refresh_from_db()
+        return bool(updated)

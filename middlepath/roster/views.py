@@ -151,6 +151,8 @@ def roster(request: HttpRequest) -> HttpResponse:
     _require_builder(request)
     plan = _plan_for(request)
     run = plan.runs.first()
+    if run is not None:
+        run.give_up_if_stale(timezone.now())
     context = {
         "plan": plan,
         "locations": request.user.sites(),
@@ -174,7 +176,8 @@ def roster(request: HttpRequest) -> HttpResponse:
 def roster_build(request: HttpRequest) -> HttpResponse:
     _require_builder(request)
     plan = _plan_for(request)
-    if any(run.is_active for run in plan.runs.all()[:1]):
+    latest = plan.runs.first()
+    if latest is not None and not latest.give_up_if_stale(timezone.now()) and latest.is_active:
         messages.info(request, "A roster for this week is already being built.")
         return redirect(_roster_url(plan))
     try:
@@ -221,6 +224,7 @@ def _run_for(request: HttpRequest, pk: int) -> RosterRun:
 def roster_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """Polled while the roster builds; reloads the page when it is ready."""
     run = _run_for(request, pk)
+    run.give_up_if_stale(timezone.now())
     response = render(request, "roster/roster.html#progress", {"run": run, "plan": run.plan})
     if not run.is_active:
         response["HX-Refresh"] = "true"

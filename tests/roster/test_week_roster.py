@@ -356,3 +356,21 @@ class TestRosterPage:
 
         client.force_login(User.objects.get(username=username))
         assert client.get(reverse("roster:roster")).status_code == 403
+
+
+@pytest.mark.django_db
+class TestInterruptedBuild:
+    def test_a_build_left_running_by_a_restart_is_marked_failed(self, demo):
+        from django.contrib.auth import get_user_model
+        from django.utils import timezone
+
+        plan = WeekPlan.objects.for_week(demo, NEXT_WEEK)
+        run = RosterRun.objects.create(
+            plan=plan,
+            status=RosterRun.Status.RUNNING,
+            seconds=30,
+            created_by=get_user_model().objects.get(username="director"),
+        )
+        assert not run.give_up_if_stale(timezone.now())
+        assert run.give_up_if_stale(timezone.now() + dt.timedelta(minutes=3))
+        assert run.status == RosterRun.Status.FAILED and "interrupted" in run.error
