@@ -1,0 +1,11 @@
+"""The weekly roster and calendars.
+
+Pure Python, no Django (reusable, easy to test and benchmark): `instance.py` (the
+`middlepath-roster/1` format), `solver.py` (OR-Tools CP-SAT), `validate.py` (the hard
+rules), `baseline.py` (a hand schedule), `explain.py` (why a patient was not placed),
+`generate.py` (benchmark weeks), `cli.py` (`roster solve` / `roster check`).
+
+Django: `adapter.py` (the database to the format and back), `availability.py`,
+`proposal.py`, `runner.py` (background builds), `views.py`, `calendars.py` (weekly
+schedules and .ics feeds), `models.py`.
+"""
