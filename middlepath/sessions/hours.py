@@ -236,10 +236,16 @@ def compliance(location: Location, day: dt.date) -> tuple[Week, list[ComplianceR
             track_name=F("track__name"),
             phase_name=F("phase__name"),
         )
-        .order_by("patient__last_name", "patient__first_name", "patient_id")
+        .order_by("patient__last_name", "patient__first_name", "patient_id", "-admitted_on")
     )
     result = []
+    listed = set()
     for row in rows:
+        # Discharged and readmitted within the week: one row, for the episode the chart
+        # shows (the latest), since the minutes are the patient's either way.
+        if row["patient_id"] in listed:
+            continue
+        listed.add(row["patient_id"])
         partial = row["admitted_on"] > week.start or (
             row["discharged_on"] is not None and row["discharged_on"] < week.end
         )

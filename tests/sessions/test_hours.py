@@ -153,6 +153,22 @@ class TestCompliance:
         _, rows = hours.compliance(clinic.location, evening_group.today)
         assert gone.pk not in {row.patient_id for row in rows}
 
+    def test_readmitted_within_the_week_is_listed_once(self, clinic, staff, evening_group):
+        back = evening_group.members[0]
+        week = _this_week(evening_group)
+        care.discharge_episode(
+            episode=back.current_episode,
+            by=staff.counselor,
+            discharged_on=week.start,
+            reason="left_against_advice",
+        )
+        again = factories.admit(back, clinic.evening, clinic.phases[2], admitted_on=week.end)
+        _, rows = hours.compliance(clinic.location, evening_group.today)
+        mine = [row for row in rows if row.patient_id == back.pk]
+        assert len(mine) == 1
+        assert mine[0].target == again.phase.weekly_target_minutes
+        assert mine[0].partial_week
+
     def test_other_locations_are_not_in_the_report(self, clinic, staff, evening_group):
         far = factories.enrolled_patient(clinic.other_track, clinic.phases[1])
         _, rows = hours.compliance(clinic.location, evening_group.today)
