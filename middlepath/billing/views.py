@@ -16,13 +16,9 @@ def chart_coverage(request: HttpRequest, patient_pk: int) -> HttpResponse:
     if not request.user.has_perm("billing.view_coverage"):
         raise PermissionDenied
     patient = get_patient_for_user(request.user, patient_pk)
-    coverages = Coverage.objects.filter(patient=patient).select_related("created_by")
+    coverages = Coverage.objects.filter(patient=patient)
     audit.record(actor=request.user, action=AuditAction.COVERAGE_VIEW, obj=patient)
     template = (
         "billing/chart_coverage.html#panel" if request.htmx else "billing/chart_coverage.html"
     )
-    return render(
-        request,
-        template,
-        {"patient": patient, "coverages": coverages, "today": patient.location.today()},
-    )
+    return render(request, template, {"patient": patient, "coverages": coverages})

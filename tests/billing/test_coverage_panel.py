@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from middlepath.accounts.roles import Role
 from middlepath.billing.models import Coverage
 from middlepath.privacy.models import AuditAction, AuditEvent
 from tests import factories
@@ -44,8 +45,6 @@ class TestCoveragePanel:
 
     def test_other_sites_are_not_found(self, login, staff, clinic):
         far = factories.enrolled_patient(clinic.other_track, clinic.phases[0])
-        from middlepath.accounts.roles import Role
-
         biller_here = factories.make_staff(Role.BILLING, clinic.location)
         assert (
             login(biller_here).get(reverse("billing:chart_coverage", args=[far.pk])).status_code
