@@ -22,9 +22,12 @@ Per location, in order, sharing the location's time:
 1. *days*: a small relaxation (who comes on which days, seat capacities only) gives a first
    proven bound on `met` and a plan of days;
 2. *seats*: the full model restricted to those days finds a good roster fast;
-3. *met*: the full model, started from it, maximizes `met`; its bound is proven too;
-4. *sessions*: `met` fixed at its best, fewest sessions;
-5. *preferred*: both fixed, most patients with their preferred counselor.
+3. *bound*: the full model, started from it, maximizes `met` with the LP search running,
+   whose root relaxation proves a tighter bound within a second or so;
+4. *met*: the same, neighbourhood searches only, on every thread: nearly every one of them
+   improves the roster, so it is their number per second that counts;
+5. *sessions*: `met` fixed at its best, fewest sessions;
+6. *preferred*: both fixed, most patients with their preferred counselor.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ Progress = Callable[[str, int, int, float], None]
 
 # Share of the location's remaining time each step may use; the last step gets the rest.
 # Met matters most, and a step that proves its optimum early hands its time on.
-SHARE = {"days": 0.1, "seats": 0.3, "met": 0.8, "sessions": 0.6}
+SHARE = {"days": 0.1, "seats": 0.3, "bound": 0.3, "met": 0.8, "sessions": 0.6}
 # Kept back from the wall-clock budget to write the roster out and validate it.
 RESERVE_SECONDS = 0.3
 SOLVED = (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -98,11 +101,18 @@ class _Budget:
         return time.monotonic() - self.started
 
 
-class _Reporter(cp_model.CpSolverSolutionCallback):
-    """Passes each better roster of a `met` step to the caller's progress function."""
+class _Watcher(cp_model.CpSolverSolutionCallback):
+    """Watches each better roster of a `met` step: passes it to the caller's progress
+    function, and stops the search once it meets as many as the proven bound (a
+    neighbourhood search proves nothing, so it would not stop by itself)."""
 
     def __init__(
-        self, location: str, progress: Progress, budget: _Budget, bound: int, own_bound: bool
+        self,
+        location: str,
+        progress: Progress | None,
+        budget: _Budget,
+        bound: int,
+        own_bound: bool,
     ) -> None:
         super().__init__()
         self.location = location
@@ -116,7 +126,11 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
         bound = self.bound
         if self.own_bound:
             bound = min(bound, _floor(self.best_objective_bound))
-        self.progress(self.location, round(self.objective_value), bound, self.budget.elapsed())
+        met = round(self.objective_value)
+        if self.progress is not None:
+            self.progress(self.location, met, bound, self.budget.elapsed())
+        if met >= bound:
+            self.stop_search()
 
 
 def _floor(value: float) -> int:
@@ -277,10 +291,14 @@ class LocationModel:
                 sizes = []
                 for kind, lead in options:
                     rules = group_types[kind.type]
-                    size = m.new_int_var(0, rules.max_size, "")
+                    # No bigger than the patients who may sit in it: a bound the LP needs
+                    # to count the sessions a small stage takes (twelve late-stage patients
+                    # fill no process group of fifteen).
+                    largest = min(rules.max_size, len(seated.get((slot.id, kind), [])))
+                    size = m.new_int_var(0, largest, "")
                     self.size[slot.id, staff_id, kind] = size
                     m.add(size >= rules.min_size * lead)  # rule 4
-                    m.add(size <= rules.max_size * lead)
+                    m.add(size <= largest * lead)
                     sizes.append(size)
                     for c, var in rooms.items():
                         if not self._room_fits(kind, c):
@@ -556,9 +574,12 @@ def _run(
     limit: float,
     budget: _Budget,
     callback: cp_model.CpSolverSolutionCallback | None = None,
+    primal: bool = False,
 ) -> tuple[cp_model.CpSolver, Any]:
     solver = cp_model.CpSolver()
     params = solver.parameters
+    # Only improving a roster, not proving a bound: every thread on neighbourhood search.
+    params.use_lns_only = primal
     params.random_seed = budget.seed
     params.num_workers = 1 if budget.deterministic else budget.workers
     # Presolve turns the met/seat links into enforced constraints, and only linearization
@@ -602,10 +623,8 @@ def solve_location(
         here = max(0.0, allowance - (left_at_start - budget.left()))
         return here * SHARE[step] if step else here
 
-    def report(bound: int, own_bound: bool) -> _Reporter | None:
-        if progress is None:
-            return None
-        return _Reporter(location, progress, budget, bound, own_bound)
+    def watch(bound: int, own_bound: bool) -> _Watcher:
+        return _Watcher(location, progress, budget, bound, own_bound)
 
     mine = {p.id for p in full.patients}
     fallback_sessions = [
@@ -628,19 +647,23 @@ def solve_location(
                 seats.add(seats.get_bool_var_from_proto_index(var.index) == 0)
         seats.maximize(full.met_total)
         solver, status = _run(
-            seats, limit=limit("seats"), budget=budget, callback=report(bound, False)
+            seats,
+            limit=limit("seats"),
+            budget=budget,
+            callback=watch(bound, False),
+            primal=True,
         )
         if status in SOLVED and round(solver.objective_value) > full.met_in(best):
             best = full.snapshot(solver)
 
-    # 3. met: the full model from the best roster so far.
+    # 3. bound: the full model from the best roster so far, LP search included.
     met = full.met_in(best)
     optimal = met >= bound
     if not optimal:
         full.model.maximize(full.met_total)
         full.hint(best)
         solver, status = _run(
-            full.model, limit=limit("met"), budget=budget, callback=report(bound, True)
+            full.model, limit=limit("bound"), budget=budget, callback=watch(bound, True)
         )
         if status in SOLVED and math.isfinite(solver.best_objective_bound):
             bound = min(bound, _floor(solver.best_objective_bound))
@@ -648,10 +671,25 @@ def solve_location(
             best = full.snapshot(solver)
             met = round(solver.objective_value)
         optimal = status == cp_model.OPTIMAL or met >= bound
+
+    # 4. met: neighbourhood search only, from the best roster so far.
+    if not optimal:
+        full.hint(best)
+        solver, status = _run(
+            full.model,
+            limit=limit("met"),
+            budget=budget,
+            callback=watch(bound, False),
+            primal=True,
+        )
+        if status in SOLVED and round(solver.objective_value) >= met:
+            best = full.snapshot(solver)
+            met = round(solver.objective_value)
+        optimal = met >= bound
     if optimal:
         bound = met
 
-    # 4. sessions: as many met, as few sessions as possible.
+    # 5. sessions: as many met, as few sessions as possible.
     full.model.add(full.met_total >= met)
     full.model.minimize(full.session_total)
     full.hint(best)
@@ -661,7 +699,7 @@ def solve_location(
         best = full.snapshot(solver)
     optimal = optimal and status == cp_model.OPTIMAL
 
-    # 5. preferred: as many met and as few sessions, most with their preferred counselor.
+    # 6. preferred: as many met and as few sessions, most with their preferred counselor.
     full.model.add(full.session_total <= full.sessions_in(best))
     full.add_preferences()
     if full.preferred:
