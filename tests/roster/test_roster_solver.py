@@ -170,6 +170,29 @@ class TestSolveLargerWeeks:
         second = solved(instance, seconds=1.0)
         assert fingerprint(first) == fingerprint(second)
 
+    def test_with_little_time_it_improves_the_roster_after_proving_the_bound(self, monkeypatch):
+        # A location of 150 in three seconds: the LP search proves the bound, then
+        # neighbourhood searches alone take the roster from there.
+        real_run = solver_module._run
+        runs: list[tuple[bool, int | None]] = []
+
+        def watched(model, *, primal=False, **options):
+            solver, status = real_run(model, primal=primal, **options)
+            found = round(solver.objective_value) if status in solver_module.SOLVED else None
+            runs.append((primal, found))
+            return solver, status
+
+        monkeypatch.setattr(solver_module, "_run", watched)
+        instance = generate_instance(locations=1, patients_per_location=150, seed=2026)
+        solution = solved(instance, seconds=3.0)
+        # days, seats (neighbourhoods), bound (LP), met (neighbourhoods), sessions, preferred
+        assert [primal for primal, _ in runs] == [False, True, False, True, False, False]
+        bound_phase, met_phase = runs[2][1], runs[3][1]
+        assert met_phase is not None and bound_phase is not None
+        assert met_phase > bound_phase
+        assert solution["objective"]["met"] == met_phase
+        assert solution["objective"]["met"] < solution["bound"]["met"] <= 150
+
     def test_it_never_returns_a_roster_that_breaks_a_rule(self, make_week, monkeypatch):
         real_roster = solver_module.LocationModel.roster
 
