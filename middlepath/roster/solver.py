@@ -29,6 +29,9 @@ Per location, in order, sharing the location's time:
    more time, step 3 simply runs on);
 5. *sessions*: `met` fixed at its best, fewest sessions;
 6. *preferred*: both fixed, most patients with their preferred counselor.
+
+When time is short, steps 5 and 6 too search neighbourhoods of the roster so far: they get
+a fraction of a second, too little for the LP search to return any roster.
 """
 
 from __future__ import annotations
@@ -587,6 +590,11 @@ def _run(
     params = solver.parameters
     # Only improving a roster, not proving a bound: every thread on neighbourhood search.
     params.use_lns_only = primal
+    if primal:
+        # Each neighbourhood is presolved on its own; presolving the whole model first takes
+        # a quarter of a second of a 150-patient location's five (12 x 150 in 60 s), and all
+        # of a short sessions step's time, which then returned no roster at all.
+        params.cp_model_presolve = False
     params.random_seed = budget.seed
     params.num_workers = 1 if budget.deterministic else budget.workers
     # Presolve turns the met/seat links into enforced constraints, and only linearization
@@ -705,7 +713,7 @@ def solve_location(
     full.model.add(full.met_total >= met)
     full.model.minimize(full.session_total)
     full.hint(best)
-    solver, status = _run(full.model, limit=limit("sessions"), budget=budget)
+    solver, status = _run(full.model, limit=limit("sessions"), budget=budget, primal=short)
     # Without time to start from the hint, CP-SAT may return a worse first roster.
     if status in SOLVED and round(solver.objective_value) <= full.sessions_in(best):
         best = full.snapshot(solver)
@@ -717,7 +725,7 @@ def solve_location(
     if full.preferred:
         full.model.maximize(sum(full.preferred.values()))
         full.hint(best)
-        solver, status = _run(full.model, limit=limit(None), budget=budget)
+        solver, status = _run(full.model, limit=limit(None), budget=budget, primal=short)
         if status in SOLVED:
             best = full.snapshot(solver)
         optimal = optimal and status == cp_model.OPTIMAL

@@ -172,7 +172,8 @@ class TestSolveLargerWeeks:
 
     def test_with_little_time_it_improves_the_roster_after_proving_the_bound(self, monkeypatch):
         # A location of 150 in three seconds: the LP search proves the bound, then
-        # neighbourhood searches alone take the roster from there.
+        # neighbourhood searches alone take the roster from there, and the sessions and
+        # preferred-counselor steps improve it the same way in their fraction of a second.
         real_run = solver_module._run
         runs: list[tuple[bool, int | None]] = []
 
@@ -186,12 +187,16 @@ class TestSolveLargerWeeks:
         instance = generate_instance(locations=1, patients_per_location=150, seed=2026)
         solution = solved(instance, seconds=3.0)
         # days, seats (neighbourhoods), bound (LP), met (neighbourhoods), sessions, preferred
-        assert [primal for primal, _ in runs] == [False, True, False, True, False, False]
+        assert [primal for primal, _ in runs] == [False, True, False, True, True, True]
         bound_phase, met_phase = runs[2][1], runs[3][1]
         assert met_phase is not None and bound_phase is not None
         assert met_phase > bound_phase
         assert solution["objective"]["met"] == met_phase
         assert solution["objective"]["met"] < solution["bound"]["met"] <= 150
+        sessions_phase, preferred_phase = runs[4][1], runs[5][1]
+        assert sessions_phase is not None and preferred_phase is not None and preferred_phase > 0
+        assert solution["objective"]["sessions"] == sessions_phase
+        assert solution["objective"]["preferred_facilitator"] >= preferred_phase
 
     def test_it_never_returns_a_roster_that_breaks_a_rule(self, make_week, monkeypatch):
         real_roster = solver_module.LocationModel.roster
