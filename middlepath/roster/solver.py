@@ -24,9 +24,9 @@ Per location, in order, sharing the location's time:
 2. *seats*: the full model restricted to those days finds a good roster fast;
 3. *bound*: the full model, started from it, maximizes `met` with the LP search running,
    whose root relaxation proves a tighter bound within a second or so;
-4. *met*: when time is short, the same with neighbourhood searches only, on every thread:
-   nearly every one of them improves the roster, so their number per second counts (with
-   more time, step 3 simply runs on);
+4. *met*: when time is short, the same with neighbourhood searches only, on every thread,
+   as how many of them run per second is what limits the roster (with more time, step 3
+   simply runs on);
 5. *sessions*: `met` fixed at its best, fewest sessions;
 6. *preferred*: both fixed, most patients with their preferred counselor.
 
