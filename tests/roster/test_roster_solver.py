@@ -195,7 +195,7 @@ class TestSolveLargerWeeks:
         assert solution["objective"]["met"] < solution["bound"]["met"] <= 150
         sessions_phase, preferred_phase = runs[4][1], runs[5][1]
         assert sessions_phase is not None and preferred_phase is not None and preferred_phase > 0
-        assert solution["objective"]["sessions"] == sessions_phase
+        assert solution["objective"]["sessions"] <= sessions_phase
         assert solution["objective"]["preferred_facilitator"] >= preferred_phase
 
     def test_it_never_returns_a_roster_that_breaks_a_rule(self, make_week, monkeypatch):
