@@ -2,6 +2,8 @@
 
 Staff and rooms never cross locations, so each location is its own problem. Its model:
 
+- Sessions too few patients could fill (seven late-stage patients make no process group)
+  are never created, and patients who cannot be met whatever the roster are fixed unmet.
 - `met[p]`: patient p gets their whole plan; `come[p, b]`: p comes to block b (one of their
   blocks). Slots of a block are attended by the same patients, so attendance is per block.
 - A session *kind* is a group type, plus the stage for `same_stage` types. `sit[p, s, k]`:
@@ -27,7 +29,8 @@ Per location, in order, sharing the location's time:
 4. *met*: when time is short, the same with neighbourhood searches only, on every thread,
    as how many of them run per second is what limits the roster (with more time, step 3
    simply runs on);
-5. *sessions*: `met` fixed at its best, fewest sessions;
+5. *sessions*: `met` fixed at its best, fewest sessions (with more time, rounding cuts
+   prove the minimum: a block's people need whole sessions in each of its slots);
 6. *preferred*: both fixed, most patients with their preferred counselor.
 
 When time is short, steps 5 and 6 too search neighbourhoods of the roster so far: they get
