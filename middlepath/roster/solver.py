@@ -169,6 +169,8 @@ class LocationModel:
         self.patients = sorted((p for p in instance.patients if p.location == location), key=_id)
         self.capacities = sorted({r.capacity for r in self.rooms})
         self.largest = max((t.max_size for t in instance.group_types.values()), default=0)
+        # The most people one session can hold here: the largest group in the largest room.
+        self.biggest = min(self.largest, max(self.capacities, default=0))
         self.kinds = self._kinds()
 
         self.met: dict[str, cp_model.IntVar] = {}
@@ -373,16 +375,17 @@ class LocationModel:
         """Redundant cuts per slot on `come` directly, which the LP otherwise only sees
         through the session variables: no more people than the best rooms seat, and at least
         one session per full room of people (a lower bound on sessions for stage 4)."""
-        biggest = min(self.largest, max(self.capacities, default=0))
         for block, slot in self.slots:
-            coming = [
-                self.come[p.id, block.id] for p in self.patients if (p.id, block.id) in self.come
-            ]
+            coming = self.coming(block)
             if not coming:
                 continue
             self.model.add(sum(coming) <= self.slot_seats(slot))
             opened = [lead for (s, _, _), lead in self.lead.items() if s == slot.id]
-            self.model.add(biggest * sum(opened) >= sum(coming))
+            self.model.add(self.biggest * sum(opened) >= sum(coming))
+
+    def coming(self, block: Block) -> list[cp_model.IntVar]:
+        """Whether each patient who could come to the block comes."""
+        return [self.come[p.id, block.id] for p in self.patients if (p.id, block.id) in self.come]
 
     def add_session_cuts(self, met: int) -> None:
         """Stage 2 only (at least `met` met): lower bounds on sessions that need rounding,
@@ -392,7 +395,7 @@ class LocationModel:
         patients need so many seats of it. Whoever else is met, at least `met` minus the
         possible patients of other tracks (or stages) are met here."""
         m = self.model
-        biggest = min(self.largest, max(self.capacities, default=0))
+        biggest = self.biggest
         if biggest == 0:
             return
         possible = [p for p in self.patients if p.id in self.possible]
@@ -410,13 +413,8 @@ class LocationModel:
         for track in sorted({b.track for b in self.blocks}):
             rounded = []
             for block in (b for b in self.blocks if b.track == track):
-                coming = [
-                    self.come[key]
-                    for key in ((p.id, block.id) for p in possible)
-                    if key in self.come
-                ]
                 per_slot = m.new_int_var(0, len(self.rooms), "")
-                m.add(biggest * per_slot >= sum(coming))
+                m.add(biggest * per_slot >= sum(self.coming(block)))
                 for slot in block.slots:
                     m.add(sum(opened[slot.id]) >= per_slot)
                 rounded.append(per_slot)
