@@ -177,6 +177,8 @@ class LocationModel:
         self.come: dict[tuple[str, str], cp_model.IntVar] = {}
         self.sit: dict[tuple[str, str, Kind], cp_model.IntVar] = {}
         self.lead: dict[tuple[str, str, Kind], cp_model.IntVar] = {}
+        # The same leads by slot, then (facilitator, kind): most cuts are per slot.
+        self.leads_by_slot: dict[str, dict[tuple[str, Kind], cp_model.IntVar]] = {}
         self.size: dict[tuple[str, str, Kind], cp_model.IntVar] = {}
         self.room: dict[tuple[str, str, int], cp_model.IntVar] = {}
         self.running: dict[tuple[str, Kind], cp_model.IntVar] = {}
@@ -215,7 +217,8 @@ class LocationModel:
         self._find_possible({(slot_id, kind) for slot_id, _, kind in offered})
         for slot_id, staff_id, kind in offered:
             if (slot_id, kind) in self.runnable:
-                self.lead[slot_id, staff_id, kind] = m.new_bool_var("")
+                lead = self.lead[slot_id, staff_id, kind] = m.new_bool_var("")
+                self.leads_by_slot.setdefault(slot_id, {})[staff_id, kind] = lead
         for p in self.patients:
             self._add_patient(p)
         self._add_sessions()
@@ -367,9 +370,13 @@ class LocationModel:
 
     def slot_seats(self, slot: Slot) -> int:
         """Most people a slot can seat: the best rooms, one per counselor free then."""
-        counselors = len({g for s, g, _ in self.lead if s == slot.id})
+        counselors = len(self.counselors_in(slot.id))
         seats = sorted((min(r.capacity, self.largest) for r in self.rooms), reverse=True)
         return sum(seats[:counselors])
+
+    def counselors_in(self, slot_id: str) -> set[str]:
+        """Who could lead a session in the slot."""
+        return {g for g, _ in self.leads_by_slot.get(slot_id, {})}
 
     def _add_capacity_cuts(self) -> None:
         """Redundant cuts per slot on `come` directly, which the LP otherwise only sees
@@ -380,7 +387,7 @@ class LocationModel:
             if not coming:
                 continue
             self.model.add(sum(coming) <= self.slot_seats(slot))
-            opened = [lead for (s, _, _), lead in self.lead.items() if s == slot.id]
+            opened = self.leads_by_slot.get(slot.id, {}).values()
             self.model.add(self.biggest * sum(opened) >= sum(coming))
 
     def coming(self, block: Block) -> list[cp_model.IntVar]:
@@ -405,10 +412,8 @@ class LocationModel:
             here = max(0, met - (len(possible) - len(amounts)))
             return sum(sorted(amounts)[:here])
 
-        opened: dict[str, list[cp_model.IntVar]] = defaultdict(list)
         of_kind: dict[Kind, list[cp_model.IntVar]] = defaultdict(list)
-        for (slot_id, _, kind), lead in self.lead.items():
-            opened[slot_id].append(lead)
+        for (_, _, kind), lead in self.lead.items():
             of_kind[kind].append(lead)
         for track in sorted({b.track for b in self.blocks}):
             rounded = []
@@ -416,7 +421,7 @@ class LocationModel:
                 per_slot = m.new_int_var(0, len(self.rooms), "")
                 m.add(biggest * per_slot >= sum(self.coming(block)))
                 for slot in block.slots:
-                    m.add(sum(opened[slot.id]) >= per_slot)
+                    m.add(sum(self.leads_by_slot.get(slot.id, {}).values()) >= per_slot)
                 rounded.append(per_slot)
             blocks = least([self.fewest_blocks(p) for p in possible if p.track == track])
             m.add(sum(rounded) >= math.ceil(blocks / biggest))
@@ -551,7 +556,7 @@ class LocationModel:
         sessions: list[dict[str, Any]] = []
         for _, slot in self.slots:
             opened = sorted(
-                (g, kind) for (s, g, kind), lead in self.lead.items() if s == slot.id and on(lead)
+                key for key, lead in self.leads_by_slot.get(slot.id, {}).items() if on(lead)
             )
             room_of: dict[str, str] = {}
             for c in self.capacities:
@@ -635,7 +640,7 @@ class DaysModel:
                 m.add(sum(coming) <= full.slot_seats(slot))
                 everyone.extend(coming)
                 # Sessions in the slot: each needs a counselor and a room, and members.
-                counselors = {g for s, g, _ in full.lead if s == slot.id}
+                counselors = full.counselors_in(slot.id)
                 sessions = m.new_int_var(0, min(len(counselors), len(full.rooms)), "")
                 self.sessions[slot.id] = sessions
                 m.add(sum(coming) <= full.largest * sessions)
