@@ -315,14 +315,10 @@ class LocationModel:
         for (_, slot_id, kind), sit in self.sit.items():
             seated[slot_id, kind].append(sit)
         per_staff: dict[str, list[cp_model.IntVar]] = defaultdict(list)
-        leads_in: dict[str, dict[str, list[tuple[Kind, cp_model.IntVar]]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        for (slot_id, staff_id, kind), lead in self.lead.items():
-            leads_in[slot_id][staff_id].append((kind, lead))
-
         for _, slot in self.slots:
-            here = leads_in[slot.id]
+            here: dict[str, list[tuple[Kind, cp_model.IntVar]]] = defaultdict(list)
+            for (staff_id, kind), lead in self.leads_by_slot.get(slot.id, {}).items():
+                here[staff_id].append((kind, lead))
             for staff_id, options in sorted(here.items()):
                 opened = sum(lead for _, lead in options)
                 per_staff[staff_id].extend(lead for _, lead in options)
