@@ -26,19 +26,23 @@ Per location, in order, sharing the location's time:
 2. *seats*: the full model restricted to those days finds a good roster fast;
 3. *bound*: the full model, started from it, maximizes `met` with the LP search running,
    whose root relaxation proves a tighter bound within a second or so;
-4. *met*: when time is short, the same with neighbourhood searches only, on every thread,
-   as how many of them run per second is what limits the roster (with more time, step 3
-   simply runs on);
+4. *met*: when time is short, local search only from the best roster so far, on every
+   thread: moving a few seats at a time, thousands of times a second, it finds the last
+   patients faster than re-solving neighbourhoods does (with more time, step 3 simply runs
+   on; a deterministic run searches neighbourhoods instead);
 5. *sessions*: `met` fixed at its best, fewest sessions (with more time, rounding cuts
    prove the minimum: a block's people need whole sessions in each of its slots);
 6. *preferred*: both fixed, most patients with their preferred counselor.
 
-When time is short, steps 5 and 6 too search neighbourhoods of the roster so far: they get
-a fraction of a second, too little for the LP search to return any roster.
+When time is short, step 5 too searches locally and step 6 neighbourhoods of the roster so
+far (local search gains nothing measurable there): they get a fraction of a second, too
+little for the LP search to return any roster. The seats step searches neighbourhoods, as
+local search from no roster at all gets nowhere.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import os
 import time
@@ -75,6 +79,18 @@ RESERVE_SECONDS = 0.3
 # 3 x 100 lose).
 SHORT_ALLOWANCE = 10.0
 SOLVED = (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+class Search(enum.Enum):
+    """What a CP-SAT run searches with. FULL proves bounds (the LP search among the others);
+    the rest only improve the roster they start from, on every thread: NEIGHBOURHOODS
+    re-solves parts of it, LOCAL moves a few values at a time (violation local search), and
+    is the faster of the two from a good roster (12 x 150 in 60 s: about 12 patients more
+    met and 10 sessions fewer), but hopeless from no roster at all."""
+
+    FULL = "full"
+    NEIGHBOURHOODS = "neighbourhoods"
+    LOCAL = "local"
 
 
 @dataclass(frozen=True, order=True)
@@ -668,13 +684,19 @@ def _run(
     limit: float,
     budget: _Budget,
     callback: cp_model.CpSolverSolutionCallback | None = None,
-    primal: bool = False,
+    search: Search = Search.FULL,
 ) -> tuple[cp_model.CpSolver, Any]:
     solver = cp_model.CpSolver()
     params = solver.parameters
-    # Only improving a roster, not proving a bound: every thread on neighbourhood search.
-    params.use_lns_only = primal
-    if primal:
+    if search is Search.LOCAL and budget.deterministic:
+        # Under a deterministic time limit on one thread local search barely moves (12 x 150:
+        # a location ends at 64 met instead of 141), so a reproducible roster keeps to
+        # neighbourhoods.
+        search = Search.NEIGHBOURHOODS
+    # Only improving a roster, not proving a bound: every thread on one kind of search.
+    params.use_lns_only = search is Search.NEIGHBOURHOODS
+    params.use_ls_only = search is Search.LOCAL
+    if search is not Search.FULL:
         # Each neighbourhood is presolved on its own; presolving the whole model first takes
         # a quarter of a second of a 150-patient location's five (12 x 150 in 60 s), and all
         # of a short sessions step's time, which then returned no roster at all.
@@ -751,7 +773,7 @@ def solve_location(
             limit=limit("seats"),
             budget=budget,
             callback=watch(bound, False),
-            primal=short,
+            search=Search.NEIGHBOURHOODS if short else Search.FULL,
         )
         if status in SOLVED and round(solver.objective_value) > full.met_in(best):
             best = full.snapshot(solver)
@@ -784,7 +806,7 @@ def solve_location(
             limit=limit("met"),
             budget=budget,
             callback=watch(bound, False),
-            primal=True,
+            search=Search.LOCAL,
         )
         if status in SOLVED and round(solver.objective_value) >= met:
             best = full.snapshot(solver)
@@ -801,7 +823,12 @@ def solve_location(
         full.add_session_cuts(met)
     full.model.minimize(full.session_total)
     full.hint(best)
-    solver, status = _run(full.model, limit=limit("sessions"), budget=budget, primal=short)
+    solver, status = _run(
+        full.model,
+        limit=limit("sessions"),
+        budget=budget,
+        search=Search.LOCAL if short else Search.FULL,
+    )
     # Without time to start from the hint, CP-SAT may return a worse first roster.
     if status in SOLVED and round(solver.objective_value) <= full.sessions_in(best):
         best = full.snapshot(solver)
@@ -813,7 +840,12 @@ def solve_location(
     if full.preferred:
         full.model.maximize(sum(full.preferred.values()))
         full.hint(best)
-        solver, status = _run(full.model, limit=limit(None), budget=budget, primal=short)
+        solver, status = _run(
+            full.model,
+            limit=limit(None),
+            budget=budget,
+            search=Search.NEIGHBOURHOODS if short else Search.FULL,
+        )
         if status in SOLVED:
             best = full.snapshot(solver)
         optimal = optimal and status == cp_model.OPTIMAL

@@ -29,6 +29,26 @@ def fingerprint(solution: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(roster, sort_keys=True).encode()).hexdigest()
 
 
+FULL, LNS, LOCAL = (False, False), (True, False), (False, True)
+
+
+def watch_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[bool, bool], int | None]]:
+    """Records each CP-SAT run of a solve: which search it really ran (neighbourhoods only,
+    local search only) and the objective it found."""
+    real_run = solver_module._run
+    runs: list[tuple[tuple[bool, bool], int | None]] = []
+
+    def watched(model, **options):
+        solver, status = real_run(model, **options)
+        found = round(solver.objective_value) if status in solver_module.SOLVED else None
+        search = (solver.parameters.use_lns_only, solver.parameters.use_ls_only)
+        runs.append((search, found))
+        return solver, status
+
+    monkeypatch.setattr(solver_module, "_run", watched)
+    return runs
+
+
 class TestSolveKnownOptima:
     def test_it_meets_eight_patients_with_one_group_per_slot(self, make_week):
         solution = solved(make_week(stages=["early"] * 8))
@@ -254,22 +274,14 @@ class TestSolveLargerWeeks:
 
     def test_with_little_time_it_improves_the_roster_after_proving_the_bound(self, monkeypatch):
         # A location of 150 in three seconds: the LP search proves the bound, then
-        # neighbourhood searches alone take the roster from there, and the sessions and
-        # preferred-counselor steps improve it the same way in their fraction of a second.
-        real_run = solver_module._run
-        runs: list[tuple[bool, int | None]] = []
-
-        def watched(model, *, primal=False, **options):
-            solver, status = real_run(model, primal=primal, **options)
-            found = round(solver.objective_value) if status in solver_module.SOLVED else None
-            runs.append((primal, found))
-            return solver, status
-
-        monkeypatch.setattr(solver_module, "_run", watched)
+        # neighbourhood searches alone take the roster from there (a deterministic run never
+        # searches locally), and the sessions and preferred-counselor steps improve it the
+        # same way in their fraction of a second.
+        runs = watch_runs(monkeypatch)
         instance = generate_instance(locations=1, patients_per_location=150, seed=2026)
         solution = solved(instance, seconds=3.0)
-        # days, seats (neighbourhoods), bound (LP), met (neighbourhoods), sessions, preferred
-        assert [primal for primal, _ in runs] == [False, True, False, True, True, True]
+        # days, seats, bound (LP), met, sessions, preferred
+        assert [search for search, _ in runs] == [FULL, LNS, FULL, LNS, LNS, LNS]
         bound_phase, met_phase = runs[2][1], runs[3][1]
         assert met_phase is not None and bound_phase is not None
         assert met_phase > bound_phase
@@ -279,6 +291,21 @@ class TestSolveLargerWeeks:
         assert sessions_phase is not None and preferred_phase is not None and preferred_phase > 0
         assert solution["objective"]["sessions"] <= sessions_phase
         assert solution["objective"]["preferred_facilitator"] >= preferred_phase
+
+    def test_with_little_time_on_the_clock_it_searches_locally_from_the_roster_so_far(
+        self, monkeypatch
+    ):
+        runs = watch_runs(monkeypatch)
+        instance = generate_instance(locations=1, patients_per_location=150, seed=2026)
+        solution = solver_module.solve(instance, seconds=4.0, workers=2)
+        assert validate(instance, solution) == []
+        # days, seats, bound (LP), met and sessions (local search), preferred
+        assert [search for search, _ in runs] == [FULL, LNS, FULL, LOCAL, LOCAL, LNS]
+        bound_phase, met_phase = runs[2][1], runs[3][1]
+        # Local search starts from the roster it is given, so it always returns one.
+        assert bound_phase is not None and met_phase is not None and met_phase >= bound_phase
+        assert solution["objective"]["met"] == met_phase
+        assert runs[4][1] is not None and solution["objective"]["sessions"] <= runs[4][1]
 
     def test_it_never_returns_a_roster_that_breaks_a_rule(self, make_week, monkeypatch):
         real_roster = solver_module.LocationModel.roster
