@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,12 +45,28 @@ def browser() -> Iterator[object]:
 def page(browser, live_server, tmp_path):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
+    # Requests the browser has sent and not yet had an answer to.
+    waiting: set[object] = set()
+    context.on("request", lambda request: waiting.add(request))
+    context.on("requestfinished", lambda request: waiting.discard(request))
+    context.on("requestfailed", lambda request: waiting.discard(request))
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
+    _let_answers_arrive(page, waiting)
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def _let_answers_arrive(page, waiting: set[object], seconds: float = 10.0) -> None:
+    """A test may end while the page still waits for a request the live server is handling
+    (an htmx panel, an audit row being written). The database is emptied after each test
+    with TRUNCATE, which on PostgreSQL deadlocks with that request's open transaction, so
+    the page's requests get their answers first."""
+    deadline = time.monotonic() + seconds
+    while waiting and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # lets Playwright deliver the requests' events
 
 
 @pytest.fixture
