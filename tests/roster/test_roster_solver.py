@@ -299,13 +299,15 @@ class TestSolveLargerWeeks:
         instance = generate_instance(locations=1, patients_per_location=150, seed=2026)
         solution = solver_module.solve(instance, seconds=4.0, workers=2)
         assert validate(instance, solution) == []
-        # days, seats, bound (LP), met and sessions (local search), preferred
-        assert [search for search, _ in runs] == [FULL, LNS, FULL, LOCAL, LOCAL, LNS]
+        # days, seats, bound (LP), then met, sessions and preferred by local search
+        assert [search for search, _ in runs] == [FULL, LNS, FULL, LOCAL, LOCAL, LOCAL]
         bound_phase, met_phase = runs[2][1], runs[3][1]
         # Local search starts from the roster it is given, so it always returns one.
         assert bound_phase is not None and met_phase is not None and met_phase >= bound_phase
         assert solution["objective"]["met"] == met_phase
         assert runs[4][1] is not None and solution["objective"]["sessions"] <= runs[4][1]
+        assert runs[5][1] is not None
+        assert solution["objective"]["preferred_facilitator"] >= runs[5][1]
 
     def test_it_never_returns_a_roster_that_breaks_a_rule(self, make_week, monkeypatch):
         real_roster = solver_module.LocationModel.roster
