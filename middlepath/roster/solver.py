@@ -697,9 +697,10 @@ def _run(
     params.use_lns_only = search is Search.NEIGHBOURHOODS
     params.use_ls_only = search is Search.LOCAL
     if search is not Search.FULL:
-        # Each neighbourhood is presolved on its own; presolving the whole model first takes
-        # a quarter of a second of a 150-patient location's five (12 x 150 in 60 s), and all
-        # of a short sessions step's time, which then returned no roster at all.
+        # Each neighbourhood is presolved on its own, and local search moves from the
+        # roster it is given; presolving the whole model first takes a quarter of a second
+        # of a 150-patient location's five (12 x 150 in 60 s), and all of a short sessions
+        # step's time, which then returned no roster at all.
         params.cp_model_presolve = False
     params.random_seed = budget.seed
     params.num_workers = 1 if budget.deterministic else budget.workers
@@ -748,6 +749,8 @@ def solve_location(
         return _Watcher(location, progress, budget, bound, own_bound)
 
     short = allowance < SHORT_ALLOWANCE
+    # How the steps after the bound improve the roster they are given.
+    improve = Search.LOCAL if short else Search.FULL
     mine = {p.id for p in full.patients}
     fallback_sessions = [
         s for s in fallback["sessions"] if instance.location_of_slot(s["slot"]) == location
@@ -806,7 +809,7 @@ def solve_location(
             limit=limit("met"),
             budget=budget,
             callback=watch(bound, False),
-            search=Search.LOCAL,
+            search=improve,
         )
         if status in SOLVED and round(solver.objective_value) >= met:
             best = full.snapshot(solver)
@@ -827,7 +830,7 @@ def solve_location(
         full.model,
         limit=limit("sessions"),
         budget=budget,
-        search=Search.LOCAL if short else Search.FULL,
+        search=improve,
     )
     # Without time to start from the hint, CP-SAT may return a worse first roster.
     if status in SOLVED and round(solver.objective_value) <= full.sessions_in(best):
@@ -844,7 +847,7 @@ def solve_location(
             full.model,
             limit=limit(None),
             budget=budget,
-            search=Search.LOCAL if short else Search.FULL,
+            search=improve,
         )
         if status in SOLVED:
             best = full.snapshot(solver)
