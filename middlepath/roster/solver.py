@@ -25,11 +25,15 @@ Per location, in order, sharing the location's time:
    proven bound on `met` and a plan of days;
 2. *seats*: the full model restricted to those days finds a good roster fast;
 3. *bound*: the full model, started from it, maximizes `met` with the LP search running,
-   whose root relaxation proves a tighter bound within a second or so;
+   whose root relaxation proves a tighter bound within a second or so, and whose dives
+   find the last few patients in the time left (it runs on as the met step). When time is
+   short, this step only searches neighbourhoods of the full model instead (*free*: the
+   days are free again), as in a second the LP thread finds no roster and seldom a better
+   bound than step 1's (a deterministic run keeps the LP search);
 4. *met*: when time is short, local search only from the best roster so far, on every
    thread: moving a few seats at a time, thousands of times a second, it finds the last
-   patients faster than re-solving neighbourhoods does (with more time, step 3 simply runs
-   on; a deterministic run searches neighbourhoods instead);
+   patients faster than re-solving neighbourhoods does (a deterministic run searches
+   neighbourhoods instead);
 5. *sessions*: `met` fixed at its best, fewest sessions (with more time, rounding cuts
    prove the minimum: a block's people need whole sessions in each of its slots);
 6. *preferred*: both fixed, most patients with their preferred counselor.
@@ -68,14 +72,14 @@ Progress = Callable[[str, int, int, float], None]
 
 # Share of the location's remaining time each step may use; the last step gets the rest.
 # Met matters most, and a step that proves its optimum early hands its time on.
-SHARE = {"days": 0.1, "seats": 0.3, "bound": 0.3, "met": 0.8, "sessions": 0.6}
+SHARE = {"days": 0.1, "seats": 0.3, "bound": 0.3, "free": 0.15, "met": 0.8, "sessions": 0.6}
 # Kept back from the wall-clock budget to write the roster out and validate it.
 RESERVE_SECONDS = 0.3
-# Below this allowance per location, improving the roster is a matter of how many
-# neighbourhoods are searched per second, so once the LP has proven its bound every thread
-# searches them. With more time the LP search's own dives find the last few patients a
-# neighbourhood search misses (measured on the benchmark: 12 x 150 patients in 60 s gain,
-# 3 x 100 lose).
+# Below this allowance per location, improving the roster is a matter of how many moves
+# are searched per second, so every thread searches neighbourhoods, then locally, and the
+# LP search does not run at all (on the clock). With more time the LP search's own dives
+# find the last few patients the others miss (measured on the benchmark: 12 x 150 patients
+# in 60 s gain, 3 x 100 lose).
 SHORT_ALLOWANCE = 10.0
 SOLVED = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
@@ -781,8 +785,18 @@ def solve_location(
         if status in SOLVED and round(solver.objective_value) > full.met_in(best):
             best = full.snapshot(solver)
 
-    # 3. bound: the full model from the best roster so far, LP search included (and all of
-    # the met step's time when there is enough of it).
+    # 3. bound: the full model from the best roster so far, LP search included, with all of
+    # the met step's time. With little time, neighbourhoods only: in about a second the LP
+    # thread returned no roster, and its bound seldom beat the days' (12 x 150 in 60 s,
+    # sixteen runs: 1521 met instead of 1513, and fewer sessions; the price is a looser
+    # bound in one run of four, up to 1566 instead of about 1550, where the days step had too
+    # little time to prove its own). A deterministic run keeps the LP search: on one thread,
+    # interleaved with neighbourhoods, it helps there (1 x 150 in 3: 141 met instead of 138;
+    # 6 x 150 in 30: 743 instead of 741).
+    if short and not budget.deterministic:
+        step, search = "free", Search.NEIGHBOURHOODS
+    else:
+        step, search = ("bound" if short else "met"), Search.FULL
     met = full.met_in(best)
     optimal = met >= bound
     if not optimal:
@@ -790,9 +804,10 @@ def solve_location(
         full.hint(best)
         solver, status = _run(
             full.model,
-            limit=limit("bound" if short else "met"),
+            limit=limit(step),
             budget=budget,
             callback=watch(bound, True),
+            search=search,
         )
         if status in SOLVED and math.isfinite(solver.best_objective_bound):
             bound = min(bound, _floor(solver.best_objective_bound))
@@ -801,7 +816,7 @@ def solve_location(
             met = round(solver.objective_value)
         optimal = status == cp_model.OPTIMAL or met >= bound
 
-    # 4. met: neighbourhood search only, from the best roster so far.
+    # 4. met: local search only, from the best roster so far.
     if short and not optimal:
         full.hint(best)
         solver, status = _run(
