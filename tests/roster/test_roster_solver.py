@@ -225,6 +225,23 @@ class TestLocationModel:
         )
         assert model.fewest_blocks(many_seats.patients[0]) == 3
 
+    def test_the_days_relaxation_proves_its_most_met_alone_where_the_fewest_days_do_not(self):
+        # On this location, with the fewest days in the same objective, the bound stays one
+        # above the most met for seconds; most met alone is proven at once.
+        instance = parse_instance(
+            generate_instance(locations=12, patients_per_location=150, seed=2026)
+        )
+        days = solver_module.DaysModel(solver_module.LocationModel(instance, "loc11"))
+        budget = solver_module._Budget(seconds=60, deterministic=True, seed=0, workers=1)
+        solver, status = solver_module._run(days.model, limit=1.0, budget=budget)
+        assert status == solver_module.cp_model.FEASIBLE
+        found, open_bound = days.met_found(solver), days.met_bound(solver, status)
+        assert found < open_bound
+        days.most_met(solver)
+        solver, status = solver_module._run(days.model, limit=1.0, budget=budget)
+        assert status == solver_module.cp_model.OPTIMAL
+        assert days.met_bound(solver, status) == days.met_found(solver) < open_bound
+
     def test_the_session_cuts_prove_the_fewest_sessions_the_search_alone_does_not(self):
         # Its evening blocks need whole sessions per slot: the LP bound is one short.
         instance = generate_instance(locations=1, patients_per_location=40, seed=9)
@@ -280,8 +297,10 @@ class TestSolveLargerWeeks:
         runs = watch_runs(monkeypatch)
         instance = generate_instance(locations=1, patients_per_location=150, seed=2026)
         solution = solved(instance, seconds=3.0)
-        # days, seats, bound (LP), met, sessions, preferred
-        assert [search for search, _ in runs] == [FULL, LNS, FULL, LNS, LNS, LNS]
+        # days, then most met alone (in three seconds the days' bound stays open), seats,
+        # bound (LP), met, sessions, preferred
+        assert [search for search, _ in runs] == [FULL, FULL, LNS, FULL, LNS, LNS, LNS]
+        runs = runs[1:]
         bound_phase, met_phase = runs[2][1], runs[3][1]
         assert met_phase is not None and bound_phase is not None
         assert met_phase > bound_phase
@@ -299,6 +318,8 @@ class TestSolveLargerWeeks:
         instance = generate_instance(locations=1, patients_per_location=150, seed=2026)
         solution = solver_module.solve(instance, seconds=4.0, workers=2)
         assert validate(instance, solution) == []
+        if [search for search, _ in runs[:2]] == [FULL, FULL]:
+            del runs[1]  # most met alone: the days' bound stayed open in their time
         # days, seats, then neighbourhoods of the full model instead of the LP search, and
         # met, sessions and preferred by local search
         assert [search for search, _ in runs] == [FULL, LNS, LNS, LOCAL, LOCAL, LOCAL]
