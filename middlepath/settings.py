@@ -48,6 +48,13 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default).strip().lower() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -277,8 +284,10 @@ AUDIT_KEY = secret_from_env_or_file(
 )
 AUDIT_HEAD_FILE = Path(os.environ.get("AUDIT_HEAD_FILE", VAR_DIR / "audit-head.json"))
 
-# The weekly roster is built in a thread of the web process (tests build it inline).
-ROSTER_BUILD_IN_BACKGROUND = env_bool("ROSTER_BUILD_IN_BACKGROUND", True)
+# Where the weekly roster is built: in a thread of the web process that took the request
+# (one machine, one process: `make run`), by `middlepath roster worker` (production: builds
+# survive web restarts and never run two at a time), or inside the request (debugging).
+ROSTER_BUILDS = env_choice("ROSTER_BUILDS", "thread", ("thread", "worker", "inline"))
 ROSTER_DEFAULT_SECONDS = env_int("ROSTER_DEFAULT_SECONDS", 30, minimum=1)
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -29,6 +29,15 @@ class TestEnvironmentHelpers:
         with pytest.raises(ImproperlyConfigured, match="whole number"):
             settings.env_int("X_NUMBER", 15)
 
+    def test_choices(self, monkeypatch):
+        monkeypatch.delenv("X_MODE", raising=False)
+        assert settings.env_choice("X_MODE", "thread", ("thread", "worker")) == "thread"
+        monkeypatch.setenv("X_MODE", " Worker ")
+        assert settings.env_choice("X_MODE", "thread", ("thread", "worker")) == "worker"
+        monkeypatch.setenv("X_MODE", "threads")
+        with pytest.raises(ImproperlyConfigured, match="X_MODE must be one of thread, worker"):
+            settings.env_choice("X_MODE", "thread", ("thread", "worker"))
+
     def test_lists(self, monkeypatch):
         monkeypatch.setenv("X_HOSTS", "a.example, b.example,")
         assert settings.env_list("X_HOSTS", []) == ["a.example", "b.example"]

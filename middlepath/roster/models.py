@@ -161,6 +161,7 @@ class RosterRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
     applied_by = models.ForeignKey(
@@ -178,20 +179,23 @@ class RosterRun(models.Model):
     def is_active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
-    # A build runs in a thread of a web process; if that process is restarted mid-build,
-    # the row would say "building" for ever. Past its time limit and this grace, it failed.
+    # A build whose process was restarted mid-build would say "building" for ever: past its
+    # time limit and this grace, it failed. So would a run queued for a thread that never
+    # started; a run queued for the roster worker waits for it, however long.
     STALE_AFTER = dt.timedelta(minutes=2)
 
     def give_up_if_stale(self, now: dt.datetime) -> bool:
         """Mark a build that can no longer be running as failed; True if it was."""
-        if (
-            not self.is_active
-            or now < self.created_at + dt.timedelta(seconds=self.seconds) + self.STALE_AFTER
-        ):
+        if self.status == self.Status.RUNNING:
+            since = self.started_at or self.created_at
+        elif self.status == self.Status.QUEUED and settings.ROSTER_BUILDS != "worker":
+            since = self.created_at
+        else:
             return False
-        updated = RosterRun.objects.filter(
-            pk=self.pk, status__in=[self.Status.QUEUED, self.Status.RUNNING]
-        ).update(
+        if now < since + dt.timedelta(seconds=self.seconds) + self.STALE_AFTER:
+            return False
+        # Only if nobody has moved it on meanwhile (a worker claiming it, say).
+        updated = RosterRun.objects.filter(pk=self.pk, status=self.status).update(
             status=self.Status.FAILED,
             finished_at=now,
             error="The build was interrupted (the server restarted). Build again.",

@@ -1,8 +1,11 @@
 """Builds a roster in the background while the director's page stays usable.
 
-The solver runs in a thread of the web process and writes its progress to the run's row,
-which the page polls. One build at a time per process keeps two cores from being shared
-by competing solves. (A deployment with many sites would move this to a job queue.)
+The solver writes its progress to the run's row, which the page polls. Where it runs is
+`settings.ROSTER_BUILDS`: in a thread of the web process that took the request ("thread",
+the default for one machine), in `middlepath roster worker` ("worker": production, where
+web processes restart and several of them would otherwise each run a solve on the same
+cores), or inside the request ("inline"). Whoever builds a run first claims it, so no run
+is built twice, and one process builds one roster at a time.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -26,10 +30,13 @@ PROGRESS_EVERY = 0.5  # seconds between progress writes
 
 
 def start(run: RosterRun) -> None:
-    """Solve once the run's row is committed: in a thread, or inline when configured so."""
+    """Have the run built once its row is committed (the worker finds it by itself)."""
+    mode = settings.ROSTER_BUILDS
+    if mode == "worker":
+        return
 
     def launch() -> None:
-        if settings.ROSTER_BUILD_IN_BACKGROUND:
+        if mode == "thread":
             threading.Thread(
                 target=_in_thread, args=(run.pk,), name=f"roster-{run.pk}", daemon=True
             ).start()
@@ -39,9 +46,52 @@ def start(run: RosterRun) -> None:
     transaction.on_commit(launch)
 
 
-def build(run_id: int) -> None:
+def build(run_id: int) -> bool:
+    """Build the run if it is still queued; False if someone else has claimed it."""
     with _one_at_a_time:
-        _build(run_id)
+        # A conditional update is the claim: of two builders, one changes the row.
+        claimed = RosterRun.objects.filter(pk=run_id, status=RosterRun.Status.QUEUED).update(
+            status=RosterRun.Status.RUNNING, started_at=timezone.now()
+        )
+        if not claimed:
+            return False
+        try:
+            _build(run_id)
+        except KeyboardInterrupt:  # the worker is being stopped: say so rather than wait
+            _finish(
+                run_id,
+                RosterRun.Status.FAILED,
+                error="The build was stopped (the roster worker was shut down). Build again.",
+            )
+            raise
+        return True
+
+
+def run_worker(
+    *, once: bool, poll_seconds: float, built: Callable[[RosterRun], None] | None = None
+) -> int:
+    """The roster worker's loop: build queued runs, oldest first; with `once`, stop when
+    none is left. Returns how many it built."""
+    count = 0
+    while True:
+        if not connection.in_atomic_block:  # (a test's transaction must stay open)
+            # A long-lived process: drop connections the database server has closed.
+            close_old_connections()
+        waiting = (
+            RosterRun.objects.filter(status=RosterRun.Status.QUEUED)
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if waiting is None:
+            if once:
+                return count
+            time.sleep(poll_seconds)
+            continue
+        if build(waiting):
+            count += 1
+            if built is not None:
+                built(RosterRun.objects.get(pk=waiting))
 
 
 def _in_thread(run_id: int) -> None:
@@ -60,7 +110,6 @@ def _build(run_id: int) -> None:
     would open a connection, and on SQLite wait behind the caller's transaction).
     """
     run = RosterRun.objects.get(pk=run_id)
-    RosterRun.objects.filter(pk=run_id).update(status=RosterRun.Status.RUNNING)
     started = time.monotonic()
     lock = threading.Lock()
     best: dict[str, dict[str, int]] = {}

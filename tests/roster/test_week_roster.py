@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from middlepath.clinic.models import Location
-from middlepath.roster import adapter, explain, proposal
+from middlepath.roster import adapter, explain, proposal, runner
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.models import PatientDays, RosterRun, StaffSlots, WeekPlan
 from middlepath.roster.solver import solve
@@ -303,7 +303,7 @@ class TestRosterPage:
     ):
         from middlepath.accounts.models import User
 
-        settings.ROSTER_BUILD_IN_BACKGROUND = False
+        settings.ROSTER_BUILDS = "inline"
         director = User.objects.get(username="director")
         client.force_login(director)
         url = reverse("roster:roster")
@@ -358,19 +358,111 @@ class TestRosterPage:
         assert client.get(reverse("roster:roster")).status_code == 403
 
 
+def _run(demo, **fields) -> RosterRun:
+    from django.contrib.auth import get_user_model
+
+    return RosterRun.objects.create(
+        plan=WeekPlan.objects.for_week(demo, NEXT_WEEK),
+        seconds=30,
+        created_by=get_user_model().objects.get(username="director"),
+        instance=adapter.build_instance([demo], NEXT_WEEK),
+        **fields,
+    )
+
+
 @pytest.mark.django_db
 class TestInterruptedBuild:
     def test_a_build_left_running_by_a_restart_is_marked_failed(self, demo):
-        from django.contrib.auth import get_user_model
         from django.utils import timezone
 
-        plan = WeekPlan.objects.for_week(demo, NEXT_WEEK)
-        run = RosterRun.objects.create(
-            plan=plan,
-            status=RosterRun.Status.RUNNING,
-            seconds=30,
-            created_by=get_user_model().objects.get(username="director"),
-        )
+        run = _run(demo, status=RosterRun.Status.RUNNING)
         assert not run.give_up_if_stale(timezone.now())
         assert run.give_up_if_stale(timezone.now() + dt.timedelta(minutes=3))
         assert run.status == RosterRun.Status.FAILED and "interrupted" in run.error
+
+    def test_a_build_is_judged_from_when_it_started_not_when_it_was_queued(self, demo):
+        from django.utils import timezone
+
+        now = timezone.now()
+        run = _run(
+            demo,
+            status=RosterRun.Status.RUNNING,
+            created_at=now - dt.timedelta(hours=1),
+            started_at=now,
+        )
+        assert not run.give_up_if_stale(now + dt.timedelta(minutes=2))
+        assert run.give_up_if_stale(now + dt.timedelta(minutes=3))
+
+    @pytest.mark.parametrize(("builds", "stale"), [("thread", True), ("worker", False)])
+    def test_a_queued_build_waits_only_for_the_worker(self, demo, settings, builds, stale):
+        from django.utils import timezone
+
+        settings.ROSTER_BUILDS = builds
+        run = _run(demo)
+        assert run.give_up_if_stale(timezone.now() + dt.timedelta(days=1)) is stale
+        run.refresh_from_db()
+        assert run.status == (RosterRun.Status.FAILED if stale else RosterRun.Status.QUEUED)
+
+
+@pytest.mark.django_db
+class TestRosterWorker:
+    def test_the_page_queues_and_the_worker_builds(
+        self, demo, client, settings, django_capture_on_commit_callbacks
+    ):
+        from io import StringIO
+
+        from middlepath.accounts.models import User
+
+        settings.ROSTER_BUILDS = "worker"
+        client.force_login(User.objects.get(username="director"))
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                reverse("roster:build"),
+                {"location": demo.pk, "week": NEXT_WEEK.isoformat(), "seconds": "5"},
+            )
+        run = RosterRun.objects.get()
+        assert run.status == RosterRun.Status.QUEUED  # nothing built in the web process
+        progress = client.get(
+            reverse("roster:progress", args=[run.pk]), headers={"HX-Request": "true"}
+        )
+        assert b"waiting to be built" in progress.content
+        assert "HX-Refresh" not in progress
+
+        out = StringIO()
+        call_command("roster", "worker", "--once", stdout=out)
+        run.refresh_from_db()
+        assert run.status == RosterRun.Status.DONE, run.error
+        assert run.started_at is not None and run.solution["sessions"]
+        assert out.getvalue().splitlines() == [
+            f"Roster run {run.pk}: ready",
+            "Built 1 roster(s); none is waiting.",
+        ]
+
+    def test_oldest_first_and_a_claimed_run_is_not_built_again(self, demo, monkeypatch):
+        taken = _run(demo, status=RosterRun.Status.RUNNING)
+        older = _run(demo, created_at=taken.created_at - dt.timedelta(minutes=5))
+        newer = _run(demo)
+        order = []
+        monkeypatch.setattr(runner, "_build", order.append)
+        assert not runner.build(taken.pk)
+        assert runner.run_worker(once=True, poll_seconds=1) == 2
+        assert order == [older.pk, newer.pk]
+        assert RosterRun.objects.get(pk=taken.pk).status == RosterRun.Status.RUNNING
+
+    def test_a_worker_stopped_mid_build_says_so(self, demo, monkeypatch):
+        run = _run(demo)
+
+        def interrupted(run_id: int) -> None:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(runner, "_build", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            runner.run_worker(once=True, poll_seconds=1)
+        run.refresh_from_db()
+        assert run.status == RosterRun.Status.FAILED and "worker was shut down" in run.error
+
+    def test_a_bad_poll_interval(self, demo):
+        from django.core.management.base import CommandError
+
+        with pytest.raises(CommandError, match="--poll"):
+            call_command("roster", "worker", "--poll", "0")

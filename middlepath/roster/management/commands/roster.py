@@ -1,13 +1,15 @@
-"""`middlepath roster solve|check|export|apply`: the weekly roster from the command line.
+"""`middlepath roster solve|check|export|apply|worker`: the weekly roster from the command line.
 
 `solve` and `check` work on files alone (roster/cli.py, no database); `export` writes the
-week from the clinic's database; `apply` puts a solution into it.
+week from the clinic's database; `apply` puts a solution into it; `worker` builds the
+rosters directors ask for on the Roster page when `ROSTER_BUILDS=worker`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,15 +18,19 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from middlepath.clinic.models import Location
-from middlepath.roster import adapter, cli
+from middlepath.roster import adapter, cli, runner
 from middlepath.roster.instance import RosterInputError, parse_instance, parse_solution
+from middlepath.roster.models import RosterRun
 
 
 class Command(BaseCommand):
-    help = "The weekly roster: solve, check, export from the database, apply to it."
+    help = (
+        "The weekly roster: solve, check, export from the database, apply to it, or build "
+        "the Roster page's queued rosters (worker)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("subcommand", choices=["solve", "check", "export", "apply"])
+        parser.add_argument("subcommand", choices=["solve", "check", "export", "apply", "worker"])
         parser.add_argument("args", nargs="*")
         parser.add_argument(
             "--week", type=dt.date.fromisoformat, help="Any day of the week (YYYY-MM-DD)."
@@ -40,6 +46,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--yes", action="store_true", help="apply: do it after showing the change."
         )
+        parser.add_argument(
+            "--once", action="store_true", help="worker: stop when no roster is waiting."
+        )
+        parser.add_argument(
+            "--poll",
+            type=float,
+            default=2.0,
+            help="worker: seconds between looks for a queued roster (default 2).",
+        )
 
     def run_from_argv(self, argv: list[str]) -> None:
         # solve and check take the roster tool's own options (-o, --seconds, --deterministic …)
@@ -54,6 +69,9 @@ class Command(BaseCommand):
             if code:
                 raise CommandError(f"roster {subcommand} failed", returncode=code)
             return
+        if subcommand == "worker":
+            self._work(once=options["once"], poll_seconds=options["poll"])
+            return
         if options["week"] is None:
             raise CommandError("Give the week: --week YYYY-MM-DD (any day of it).", returncode=2)
         locations = self._locations(options["location"])
@@ -61,6 +79,26 @@ class Command(BaseCommand):
             self._export(locations, options["week"], options["output"])
         else:
             self._apply(locations, options["week"], args, options)
+
+    def _work(self, *, once: bool, poll_seconds: float) -> None:
+        if poll_seconds <= 0:
+            raise CommandError("--poll must be more than 0 seconds.", returncode=2)
+
+        def built(run: RosterRun) -> None:
+            # Ids and counts only: the run's instance and solution hold patients' data.
+            outcome = run.error if run.status == RosterRun.Status.FAILED else "ready"
+            self.stdout.write(f"Roster run {run.pk}: {outcome}")
+
+        if not once:
+            # A service manager stops the worker with SIGTERM: end like Ctrl-C, which marks
+            # a build in progress as stopped instead of leaving it "building".
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
+            self.stderr.write("Building queued rosters; stop with Ctrl-C.")
+        try:
+            count = runner.run_worker(once=once, poll_seconds=poll_seconds, built=built)
+        except KeyboardInterrupt:
+            return
+        self.stdout.write(f"Built {count} roster(s); none is waiting.")
 
     def _locations(self, location_id: int | None) -> list[Location]:
         locations = Location.objects.filter(is_active=True).order_by("pk")
