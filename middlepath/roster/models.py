@@ -179,6 +179,16 @@ class RosterRun(models.Model):
     def is_active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
+    # Queued longer than this, the page says the builder may not be running.
+    WAITING_LONG = dt.timedelta(minutes=1)
+
+    @property
+    def is_waiting_long(self) -> bool:
+        return (
+            self.status == self.Status.QUEUED
+            and timezone.now() - self.created_at > self.WAITING_LONG
+        )
+
     # A build whose process was restarted mid-build would say "building" for ever: past its
     # time limit and this grace, it failed. So would a run queued for a thread that never
     # started; a run queued for the roster worker waits for it, however long.

@@ -426,7 +426,15 @@ class TestRosterWorker:
             reverse("roster:progress", args=[run.pk]), headers={"HX-Request": "true"}
         )
         assert b"waiting to be built" in progress.content
+        assert b"Still waiting" not in progress.content
         assert "HX-Refresh" not in progress
+        RosterRun.objects.filter(pk=run.pk).update(
+            created_at=run.created_at - dt.timedelta(minutes=2)
+        )
+        progress = client.get(
+            reverse("roster:progress", args=[run.pk]), headers={"HX-Request": "true"}
+        )
+        assert b"roster builder is not running" in progress.content
 
         out = StringIO()
         call_command("roster", "worker", "--once", stdout=out)
