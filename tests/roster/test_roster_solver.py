@@ -266,6 +266,129 @@ class TestLocationModel:
             assert with_cuts[2] <= without[1] and without[2] <= with_cuts[1]
 
 
+def seated_by_class(
+    instance: dict[str, Any], *, seconds: float = 1.0
+) -> tuple[solver_module.ClassModel, dict[str, Any], int]:
+    """The seats step of a one-location week on its own: the days relaxation's plan, then
+    the class model on it (the model, its roster as a solution, and the met it counted)."""
+    budget = solver_module._Budget(seconds=60, deterministic=True, seed=0, workers=1)
+    parsed = parse_instance(instance)
+    location = parsed.locations[0]
+    days = solver_module.DaysModel(solver_module.LocationModel(parsed, location))
+    solver, status = solver_module._run(days.model, limit=seconds, budget=budget)
+    assert status in solver_module.SOLVED
+    classes = solver_module.ClassModel(parsed, location, days.plan(solver))
+    classes.model.maximize(classes.met_total)
+    solver, status = solver_module._run(classes.model, limit=seconds, budget=budget)
+    assert status in solver_module.SOLVED
+    sessions, unmet = classes.roster(classes.snapshot(solver))
+    return (
+        classes,
+        solver_module._part(parsed, location, sessions, unmet),
+        round(solver.objective_value),
+    )
+
+
+class TestClassModel:
+    def test_it_counts_the_patients_of_one_stage_needs_and_days_together(self, make_week):
+        instance = make_week(
+            stages=["early"] * 9 + ["late"] * 9,
+            blocks=3,
+            target_minutes=540,
+            min_days=3,
+            max_days=3,
+            needs={"process": 2, "psychoeducation": 1, "skills": 1},
+            rooms=[("room-a", 15), ("room-b", 15), ("room-c", 15)],
+            staff=[
+                {"id": f"g{n}", "facilitates": ["process", "skills", "psychoeducation"]}
+                for n in range(1, 4)
+            ],
+        )
+        classes, solution, met = seated_by_class(instance)
+        assert sorted(sorted(p.id for p in patients) for patients in classes.classes.values()) == [
+            [f"p{n:02d}" for n in range(1, 10)],
+            [f"p{n:02d}" for n in range(10, 19)],
+        ]
+        assert met == 18
+        assert validate(parse_instance(instance), solution) == []
+        assert solution["unmet"] == []
+
+    def test_patients_planned_on_other_days_are_other_classes(self, make_week):
+        instance = make_week(stages=["early"] * 16, blocks=2, min_days=1, max_days=1)
+        parsed = parse_instance(instance)
+        plan = {(f"p{n:02d}", "eve-mon" if n <= 8 else "eve-tue") for n in range(1, 17)}
+        classes = solver_module.ClassModel(parsed, "north", plan)
+        assert sorted(len(patients) for patients in classes.classes.values()) == [8, 8]
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(patients=st.integers(min_value=8, max_value=60), seed=st.integers(0, 10_000))
+    def test_its_roster_keeps_the_rules_and_meets_as_many_as_it_counted(
+        self, patients: int, seed: int
+    ):
+        # Sharing out each class's seats must give every met patient their needs.
+        instance = generate_instance(locations=1, patients_per_location=patients, seed=seed)
+        _, solution, met = seated_by_class(instance, seconds=0.5)
+        assert validate(parse_instance(instance), solution) == []
+        assert len(instance["patients"]) - len(solution["unmet"]) == met
+
+
+PROCESS, SKILLS, PSYCHO = (
+    solver_module.Kind("process", "early"),
+    solver_module.Kind("skills", None),
+    solver_module.Kind("psychoeducation", None),
+)
+NINE_HOURS = {"process": 2, "skills": 1, "psychoeducation": 1}
+
+
+def shared(by_slot: dict[str, dict[solver_module.Kind, int]], monkeypatch) -> list[str]:
+    """Shares the seats of a class of two (a, b) and checks the sharing; returns whether
+    the exact model was needed (["exact"] or [])."""
+    used: list[str] = []
+    exactly = solver_module.ClassModel._share_seats_exactly
+
+    def watched(*args: Any) -> Any:
+        used.append("exact")
+        return exactly(*args)
+
+    monkeypatch.setattr(solver_module.ClassModel, "_share_seats_exactly", watched)
+    seats = solver_module.ClassModel._share_seats(NINE_HOURS, ["a", "b"], by_slot)
+    for slot_id, counts in by_slot.items():
+        taken = [seats[p][slot_id] for p in ("a", "b")]
+        assert {kind: taken.count(kind) for kind in taken} == counts
+    for p in ("a", "b"):
+        kinds = [kind.type for kind in seats[p].values()]
+        assert all(kinds.count(t) >= n for t, n in NINE_HOURS.items()), (p, seats[p])
+    return used
+
+
+class TestSharingSeats:
+    def test_a_swap_gives_each_their_needs_where_slot_by_slot_does_not(self, monkeypatch):
+        # Slot by slot, a takes both process seats of s1 and s2 and b is one short.
+        by_slot = {
+            "s0": {PROCESS: 2},
+            "s1": {SKILLS: 1, PROCESS: 1},
+            "s2": {PSYCHO: 1, PROCESS: 1},
+            "s3": {SKILLS: 2},
+            "s4": {PSYCHO: 1, SKILLS: 1},
+        }
+        assert shared(by_slot, monkeypatch) == []
+
+    def test_where_no_single_swap_helps_a_small_model_shares_them(self, monkeypatch):
+        by_slot = {
+            "s0": {PROCESS: 1, PSYCHO: 1},
+            "s1": {SKILLS: 1, PROCESS: 1},
+            "s2": {PROCESS: 1, PSYCHO: 1},
+            "s3": {PROCESS: 1, SKILLS: 1},
+            "s4": {SKILLS: 2},
+        }
+        assert shared(by_slot, monkeypatch) == ["exact"]
+
+
 class TestSolveLargerWeeks:
     def test_it_solves_locations_independently_and_adds_up_their_bounds(self):
         instance = generate_instance(locations=2, patients_per_location=20, seed=11)
@@ -299,7 +422,7 @@ class TestSolveLargerWeeks:
         solution = solved(instance, seconds=3.0)
         # days, then most met alone (in three seconds the days' bound stays open), seats,
         # bound (LP), met, sessions, preferred
-        assert [search for search, _ in runs] == [FULL, FULL, LNS, FULL, LNS, LNS, LNS]
+        assert [search for search, _ in runs] == [FULL, FULL, FULL, FULL, LNS, LNS, LNS]
         runs = runs[1:]
         bound_phase, met_phase = runs[2][1], runs[3][1]
         assert met_phase is not None and bound_phase is not None
@@ -321,11 +444,11 @@ class TestSolveLargerWeeks:
         # about 0.1 s, too little on a busy machine.
         solution = solver_module.solve(instance, seconds=8.0, workers=2)
         assert validate(instance, solution) == []
-        if [search for search, _ in runs[:2]] == [FULL, FULL]:
+        if len(runs) == 7:
             del runs[1]  # most met alone: the days' bound stayed open in their time
-        # days, seats, then neighbourhoods of the full model instead of the LP search, and
-        # met, sessions and preferred by local search
-        assert [search for search, _ in runs] == [FULL, LNS, LNS, LOCAL, LOCAL, LOCAL]
+        # days, seats (the class model), then neighbourhoods of the full model instead of the
+        # LP search, and met, sessions and preferred by local search
+        assert [search for search, _ in runs] == [FULL, FULL, LNS, LOCAL, LOCAL, LOCAL]
         seats_phase, free_phase, met_phase = runs[1][1], runs[2][1], runs[3][1]
         # Both searches start from the roster they are given, so given time to load the
         # model they always return one.
