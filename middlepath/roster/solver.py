@@ -1004,16 +1004,18 @@ def solve_location(
     if plan is not None:
         classes = ClassModel(instance, location, plan)
         classes.model.maximize(classes.met_total)
-        # Neighbourhoods without the LP: the full search now and then ended this step with
-        # no roster or a poor one (12 x 150 in 60 s: four runs of sixteen lost 40-115
-        # patients), neighbourhoods never did, and they solve faster without the LP.
+        # With little time, neighbourhoods without the LP: in about a second the full
+        # search now and then ended with no roster or a poor one (12 x 150 in 60 s: four
+        # runs of sixteen lost 40-115 patients); neighbourhoods never did, and they solve
+        # faster without the LP. With time, the full search does best (1 x 150 in 60 s:
+        # 150 met, where neighbourhoods alone left one run at 146).
         solver, status = _run(
             classes.model,
             limit=limit("seats"),
             budget=budget,
             callback=watch(bound, False),
-            search=Search.NEIGHBOURHOODS,
-            linearization=0,
+            search=Search.NEIGHBOURHOODS if short else Search.FULL,
+            linearization=0 if short else 2,
         )
         if status in SOLVED and round(solver.objective_value) > full.met_in(best):
             sessions, unmet = classes.roster(classes.snapshot(solver))
