@@ -591,6 +591,25 @@ class LocationModel:
                     room_of[g] = free.pop(0)
         return room_of
 
+    def _opened(self, slot_id: str, values: Mapping[int, int]) -> list[tuple[str, Kind]]:
+        """The sessions a solution runs in the slot, as (facilitator, kind)."""
+        leads = self.leads_by_slot.get(slot_id, {})
+        return sorted(key for key, lead in leads.items() if values.get(lead.index, 0) == 1)
+
+    @staticmethod
+    def _session(
+        slot_id: str, facilitator: str, kind: Kind, room: str, members: list[str]
+    ) -> dict[str, Any]:
+        return {
+            "id": f"{slot_id}/{room}",
+            "slot": slot_id,
+            "type": kind.type,
+            "stage": kind.stage,
+            "room": room,
+            "facilitator": facilitator,
+            "members": sorted(members),
+        }
+
     def roster(self, values: Mapping[int, int]) -> tuple[list[dict[str, Any]], list[str]]:
         """Write a solution of the model out as sessions (with rooms and members) and unmet."""
 
@@ -599,9 +618,7 @@ class LocationModel:
 
         sessions: list[dict[str, Any]] = []
         for _, slot in self.slots:
-            opened = sorted(
-                key for key, lead in self.leads_by_slot.get(slot.id, {}).items() if on(lead)
-            )
+            opened = self._opened(slot.id, values)
             room_of = self._rooms_of(slot.id, [g for g, _ in opened], values)
             for kind in sorted({k for _, k in opened}):
                 seated = [p for p in self.patients if on(self.sit.get((p.id, slot.id, kind)))]
@@ -622,17 +639,7 @@ class LocationModel:
                     extra = values[self.size[slot.id, g, kind].index] - len(pinned[g])
                     members = pinned[g] + rest[:extra]
                     rest = rest[extra:]
-                    sessions.append(
-                        {
-                            "id": f"{slot.id}/{room_of[g]}",
-                            "slot": slot.id,
-                            "type": kind.type,
-                            "stage": kind.stage,
-                            "room": room_of[g],
-                            "facilitator": g,
-                            "members": sorted(members),
-                        }
-                    )
+                    sessions.append(self._session(slot.id, g, kind, room_of[g], members))
                 if rest:
                     raise RosterInternalError(f"slot {slot.id}: {len(rest)} seats left over")
         unmet = [p.id for p in self.patients if not on(self.met[p.id])]
@@ -792,11 +799,7 @@ class ClassModel(LocationModel):
                     seated[slot_id, kind].append(p_id)
         sessions: list[dict[str, Any]] = []
         for _, slot in self.slots:
-            opened = sorted(
-                key
-                for key, lead in self.leads_by_slot.get(slot.id, {}).items()
-                if values.get(lead.index)
-            )
+            opened = self._opened(slot.id, values)
             room_of = self._rooms_of(slot.id, [g for g, _ in opened], values)
             for g, kind in opened:
                 size = values[self.size[slot.id, g, kind].index]
@@ -804,17 +807,7 @@ class ClassModel(LocationModel):
                     seated[slot.id, kind][:size],
                     seated[slot.id, kind][size:],
                 )
-                sessions.append(
-                    {
-                        "id": f"{slot.id}/{room_of[g]}",
-                        "slot": slot.id,
-                        "type": kind.type,
-                        "stage": kind.stage,
-                        "room": room_of[g],
-                        "facilitator": g,
-                        "members": sorted(members),
-                    }
-                )
+                sessions.append(self._session(slot.id, g, kind, room_of[g], members))
         return sessions, [p.id for p in self.patients if p.id not in met]
 
     @staticmethod
