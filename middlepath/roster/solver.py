@@ -26,16 +26,14 @@ Per location, in order, sharing the location's time:
 2. *seats*: on those days, a model that counts patients by class (same stage, needs and
    days) instead of seating them one by one finds a good roster fast: without the
    patients' symmetry it fills same-stage groups where the full model spreads a stage thin;
-3. *bound*: the full model, started from it, maximizes `met` with the LP search running,
-   whose root relaxation proves a tighter bound within a second or so, and whose dives
-   find the last few patients in the time left (it runs on as the met step). When time is
-   short, this step only searches neighbourhoods of the full model instead (*free*: the
-   days are free again), as in a second the LP thread finds no roster and seldom a better
-   bound than step 1's (a deterministic run keeps the LP search);
+3. *bound*: the full model, started from it (the days are free again), maximizes `met`
+   with the LP search running, whose root relaxation proves a tighter bound within a
+   second or so, and whose dives and neighbourhoods find the last few patients in the time
+   left (it runs on as the met step);
 4. *met*: when time is short, local search only from the best roster so far, on every
-   thread: moving a few seats at a time, thousands of times a second, it finds the last
-   patients faster than re-solving neighbourhoods does (a deterministic run searches
-   neighbourhoods instead);
+   thread, with what time is left: moving a few seats at a time, thousands of times a
+   second, it finds the last patients faster than re-solving neighbourhoods does (a
+   deterministic run searches neighbourhoods instead, after a shorter step 3);
 5. *sessions*: `met` fixed at its best, fewest sessions (with more time, rounding cuts
    prove the minimum: a block's people need whole sessions in each of its slots);
 6. *preferred*: both fixed, most patients with their preferred counselor.
@@ -73,14 +71,12 @@ Progress = Callable[[str, int, int, float], None]
 
 # Share of the location's remaining time each step may use; the last step gets the rest.
 # Met matters most, and a step that proves its optimum early hands its time on.
-SHARE = {"days": 0.1, "seats": 0.3, "bound": 0.3, "free": 0.15, "met": 0.8, "sessions": 0.6}
+SHARE = {"days": 0.1, "seats": 0.3, "bound": 0.3, "met": 0.8, "sessions": 0.6}
 # Kept back from the wall-clock budget to write the roster out and validate it.
 RESERVE_SECONDS = 0.3
-# Below this allowance per location, improving the roster is a matter of how many moves
-# are searched per second, so every thread searches neighbourhoods, then locally, and the
-# LP search does not run at all (on the clock). With more time the LP search's own dives
-# find the last few patients the others miss (measured on the benchmark: 12 x 150 patients
-# in 60 s gain, 3 x 100 lose).
+# Below this allowance per location, the steps after the met search improve the roster by
+# local search on every thread, as the LP search gets nowhere in their fraction of a
+# second (measured on the benchmark: 12 x 150 patients in 60 s gain, 3 x 100 lose).
 SHORT_ALLOWANCE = 10.0
 SOLVED = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
@@ -972,6 +968,8 @@ def solve_location(
     short = allowance < SHORT_ALLOWANCE
     # How the steps after the bound improve the roster they are given.
     improve = Search.LOCAL if short else Search.FULL
+    # Little time on one thread: the LP search shares it with everything else.
+    lean = short and budget.deterministic
     mine = {p.id for p in full.patients}
     fallback_sessions = [
         s for s in fallback["sessions"] if instance.location_of_slot(s["slot"]) == location
@@ -997,18 +995,18 @@ def solve_location(
     if plan is not None:
         classes = ClassModel(instance, location, plan)
         classes.model.maximize(classes.met_total)
-        # With little time, neighbourhoods without the LP: in about a second the full
-        # search now and then ended with no roster or a poor one (12 x 150 in 60 s: four
-        # runs of sixteen lost 40-115 patients); neighbourhoods never did, and they solve
-        # faster without the LP. With time, the full search does best (1 x 150 in 60 s:
-        # 150 met, where neighbourhoods alone left one run at 146).
+        # The full search, LP included: on the clock even a second of it finds more than
+        # neighbourhoods do, given step 3's full search after it (now and then its roster
+        # is a poor one, which step 3 makes good). A short deterministic run, on one
+        # thread, searches neighbourhoods without the LP (12 x 150 in 60: 1492 met, 1476
+        # with the full search).
         solver, status = _run(
             classes.model,
             limit=limit("seats"),
             budget=budget,
             callback=watch(bound, False),
-            search=Search.NEIGHBOURHOODS if short else Search.FULL,
-            linearization=0 if short else 2,
+            search=Search.NEIGHBOURHOODS if lean else Search.FULL,
+            linearization=0 if lean else 2,
         )
         if status in SOLVED and round(solver.objective_value) > full.met_in(best):
             sessions, unmet = classes.roster(classes.snapshot(solver))
@@ -1016,15 +1014,12 @@ def solve_location(
                 best = full.values_of_roster(sessions, set(unmet)) or best
 
     # 3. bound: the full model from the best roster so far, LP search included, with all of
-    # the met step's time. With little time, neighbourhoods only: in about a second the LP
-    # thread returned no roster, and its bound seldom beat the days' (12 x 150 in 60 s,
-    # sixteen runs: 1521 met instead of 1513, and fewer sessions). A deterministic run
-    # keeps the LP search: on one thread, interleaved with neighbourhoods, it helps there
-    # (1 x 150 in 3: 141 met instead of 138; 6 x 150 in 30: 743 instead of 741).
-    if short and not budget.deterministic:
-        step, search = "free", Search.NEIGHBOURHOODS
-    else:
-        step, search = ("bound" if short else "met"), Search.FULL
+    # the met step's time. With steps 2 and 3 both searching neighbourhoods instead, 12 x
+    # 150 in 60 s met 1506-1524 over eight runs, against 1512-1530 (more in each pair of
+    # runs). A short deterministic run gives this step only the bound step's share and
+    # searches neighbourhoods after it; the LP search helps there too (1 x 150 in 3: 141
+    # met, 138 without it; 6 x 150 in 30: 743, 741 without it).
+    step = "bound" if lean else "met"
     met = full.met_in(best)
     optimal = met >= bound
     if not optimal:
@@ -1035,7 +1030,6 @@ def solve_location(
             limit=limit(step),
             budget=budget,
             callback=watch(bound, True),
-            search=search,
         )
         if status in SOLVED and math.isfinite(solver.best_objective_bound):
             bound = min(bound, _floor(solver.best_objective_bound))
