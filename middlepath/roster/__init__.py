@@ -1,7 +1,9 @@
 """The weekly roster and calendars.
 
 Pure Python, no Django (reusable, easy to test and benchmark): `instance.py` (the
-`middlepath-roster/1` format), `solver.py` (OR-Tools CP-SAT), `validate.py` (the hard
+`middlepath-roster/1` format), `solver.py` (the search, with OR-Tools CP-SAT) and the
+models it searches: `location_model.py` (one location's week), `days_model.py` (the days
+relaxation) and `class_model.py` (patients counted by class); `validate.py` (the hard
 rules), `baseline.py` (a hand schedule), `explain.py` (why a patient was not placed),
 `generate.py` (benchmark weeks), `cli.py` (`roster solve` / `roster check`).
 

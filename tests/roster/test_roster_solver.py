@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from middlepath.roster import solver as solver_module
 from middlepath.roster.baseline import baseline
 from middlepath.roster.generate import generate_instance
-from middlepath.roster.instance import parse_instance
+from middlepath.roster.location_model import SOLVED, LocationModel
 from middlepath.roster.validate import RosterInternalError, validate
 
 # Short deterministic limits keep the suite fast and its results independent of machine load.
@@ -40,7 +40,7 @@ def watch_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[bool, bool],
 
     def watched(model, **options):
         solver, status = real_run(model, **options)
-        found = round(solver.objective_value) if status in solver_module.SOLVED else None
+        found = round(solver.objective_value) if status in SOLVED else None
         search = (solver.parameters.use_lns_only, solver.parameters.use_ls_only)
         runs.append((search, found))
         return solver, status
@@ -168,227 +168,6 @@ class TestSolveKnownOptima:
         assert isinstance(solution["seconds"], float)
 
 
-def fewest_sessions(
-    instance: dict[str, Any], *, cuts: bool, seconds: float
-) -> tuple[str, int, int]:
-    """The sessions step of a one-location week on its own: most met, then fewest sessions,
-    with or without the redundant session cuts (status, sessions found, bound)."""
-    budget = solver_module._Budget(seconds=60, deterministic=True, seed=0, workers=1)
-    parsed = parse_instance(instance)
-    model = solver_module.LocationModel(parsed, parsed.locations[0])
-    model.model.maximize(model.met_total)
-    solver, status = solver_module._run(model.model, limit=seconds, budget=budget)
-    assert status == solver_module.cp_model.OPTIMAL
-    met = round(solver.objective_value)
-    model.model.add(model.met_total >= met)
-    if cuts:
-        model.add_session_cuts(met)
-    model.model.minimize(model.session_total)
-    solver, status = solver_module._run(model.model, limit=seconds, budget=budget)
-    found = round(solver.objective_value) if status in solver_module.SOLVED else -1
-    return solver.status_name(status), found, round(solver.best_objective_bound)
-
-
-class TestLocationModel:
-    def test_a_stage_too_small_for_a_group_is_never_possible(self, make_week):
-        instance = parse_instance(make_week(stages=["early"] * 8 + ["late"] * 7))
-        model = solver_module.LocationModel(instance, "north")
-        assert model.possible == {f"p0{n}" for n in range(1, 9)}
-        assert not any(kind.stage == "late" for _, kind in model.runnable)
-
-    def test_without_the_late_stage_nobody_fills_the_skills_group_either(self, make_week):
-        # Process groups of four: the early stage has one, the lone late-stage patient none,
-        # so cannot be met; that leaves seven for the skills group of at least eight.
-        instance = parse_instance(make_week(stages=["early"] * 7 + ["late"], process_min=4))
-        model = solver_module.LocationModel(instance, "north")
-        assert model.possible == set()
-        assert model.runnable == set()
-
-    def test_the_fewest_blocks_follow_minutes_days_and_needed_seats(self, make_week):
-        instance = parse_instance(
-            make_week(stages=["early"], blocks=5, target_minutes=540, min_days=2, max_days=5)
-        )
-        model = solver_module.LocationModel(instance, "north")
-        patient = instance.patients[0]
-        assert model.fewest_blocks(patient) == 3  # 540 minutes in blocks of 180
-        more_days = parse_instance(
-            make_week(stages=["early"], blocks=5, target_minutes=180, min_days=4, max_days=5)
-        )
-        assert model.fewest_blocks(more_days.patients[0]) == 4
-        many_seats = parse_instance(
-            make_week(
-                stages=["early"],
-                blocks=5,
-                target_minutes=180,
-                needs={"process": 3, "skills": 2},
-            )
-        )
-        assert model.fewest_blocks(many_seats.patients[0]) == 3
-
-    def test_the_days_relaxation_proves_its_most_met_alone_where_the_fewest_days_do_not(self):
-        # On this location, with the fewest days in the same objective, the bound stays one
-        # above the most met for seconds; most met alone is proven at once.
-        instance = parse_instance(
-            generate_instance(locations=12, patients_per_location=150, seed=2026)
-        )
-        days = solver_module.DaysModel(solver_module.LocationModel(instance, "loc11"))
-        budget = solver_module._Budget(seconds=60, deterministic=True, seed=0, workers=1)
-        solver, status = solver_module._run(days.model, limit=1.0, budget=budget)
-        assert status == solver_module.cp_model.FEASIBLE
-        found, open_bound = days.met_found(solver), days.met_bound(solver, status)
-        assert found < open_bound
-        days.most_met(solver)
-        solver, status = solver_module._run(days.model, limit=1.0, budget=budget)
-        assert status == solver_module.cp_model.OPTIMAL
-        assert days.met_bound(solver, status) == days.met_found(solver) < open_bound
-
-    def test_the_session_cuts_prove_the_fewest_sessions_the_search_alone_does_not(self):
-        # Its evening blocks need whole sessions per slot: the LP bound is one short.
-        instance = generate_instance(locations=1, patients_per_location=40, seed=9)
-        assert fewest_sessions(instance, cuts=True, seconds=3.0) == ("OPTIMAL", 14, 14)
-        status, found, bound = fewest_sessions(instance, cuts=False, seconds=3.0)
-        assert (status, found, bound) == ("FEASIBLE", 14, 13)
-
-    @settings(
-        max_examples=10,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    @given(patients=st.integers(min_value=8, max_value=30), seed=st.integers(0, 10_000))
-    def test_the_session_cuts_never_cut_off_the_fewest_sessions(self, patients: int, seed: int):
-        instance = generate_instance(locations=1, patients_per_location=patients, seed=seed)
-        with_cuts = fewest_sessions(instance, cuts=True, seconds=5.0)
-        without = fewest_sessions(instance, cuts=False, seconds=5.0)
-        if with_cuts[0] == without[0] == "OPTIMAL":
-            assert with_cuts[1] == without[1]
-        else:
-            assert with_cuts[2] <= without[1] and without[2] <= with_cuts[1]
-
-
-def seated_by_class(
-    instance: dict[str, Any], *, seconds: float = 1.0
-) -> tuple[solver_module.ClassModel, dict[str, Any], int]:
-    """The seats step of a one-location week on its own: the days relaxation's plan, then
-    the class model on it (the model, its roster as a solution, and the met it counted)."""
-    budget = solver_module._Budget(seconds=60, deterministic=True, seed=0, workers=1)
-    parsed = parse_instance(instance)
-    location = parsed.locations[0]
-    days = solver_module.DaysModel(solver_module.LocationModel(parsed, location))
-    solver, status = solver_module._run(days.model, limit=seconds, budget=budget)
-    assert status in solver_module.SOLVED
-    classes = solver_module.ClassModel(parsed, location, days.plan(solver))
-    classes.model.maximize(classes.met_total)
-    solver, status = solver_module._run(classes.model, limit=seconds, budget=budget)
-    assert status in solver_module.SOLVED
-    sessions, unmet = classes.roster(classes.snapshot(solver))
-    return (
-        classes,
-        solver_module._part(parsed, location, sessions, unmet),
-        round(solver.objective_value),
-    )
-
-
-class TestClassModel:
-    def test_it_counts_the_patients_of_one_stage_needs_and_days_together(self, make_week):
-        instance = make_week(
-            stages=["early"] * 9 + ["late"] * 9,
-            blocks=3,
-            target_minutes=540,
-            min_days=3,
-            max_days=3,
-            needs={"process": 2, "psychoeducation": 1, "skills": 1},
-            rooms=[("room-a", 15), ("room-b", 15), ("room-c", 15)],
-            staff=[
-                {"id": f"g{n}", "facilitates": ["process", "skills", "psychoeducation"]}
-                for n in range(1, 4)
-            ],
-        )
-        classes, solution, met = seated_by_class(instance)
-        assert sorted(sorted(p.id for p in patients) for patients in classes.classes.values()) == [
-            [f"p{n:02d}" for n in range(1, 10)],
-            [f"p{n:02d}" for n in range(10, 19)],
-        ]
-        assert met == 18
-        assert validate(parse_instance(instance), solution) == []
-        assert solution["unmet"] == []
-
-    def test_patients_planned_on_other_days_are_other_classes(self, make_week):
-        instance = make_week(stages=["early"] * 16, blocks=2, min_days=1, max_days=1)
-        parsed = parse_instance(instance)
-        plan = {(f"p{n:02d}", "eve-mon" if n <= 8 else "eve-tue") for n in range(1, 17)}
-        classes = solver_module.ClassModel(parsed, "north", plan)
-        assert sorted(len(patients) for patients in classes.classes.values()) == [8, 8]
-
-    @settings(
-        max_examples=15,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    @given(patients=st.integers(min_value=8, max_value=60), seed=st.integers(0, 10_000))
-    def test_its_roster_keeps_the_rules_and_meets_as_many_as_it_counted(
-        self, patients: int, seed: int
-    ):
-        # Sharing out each class's seats must give every met patient their needs.
-        instance = generate_instance(locations=1, patients_per_location=patients, seed=seed)
-        _, solution, met = seated_by_class(instance, seconds=0.5)
-        assert validate(parse_instance(instance), solution) == []
-        assert len(instance["patients"]) - len(solution["unmet"]) == met
-
-
-PROCESS, SKILLS, PSYCHO = (
-    solver_module.Kind("process", "early"),
-    solver_module.Kind("skills", None),
-    solver_module.Kind("psychoeducation", None),
-)
-NINE_HOURS = {"process": 2, "skills": 1, "psychoeducation": 1}
-
-
-def shared(by_slot: dict[str, dict[solver_module.Kind, int]], monkeypatch) -> list[str]:
-    """Shares the seats of a class of two (a, b) and checks the sharing; returns whether
-    the exact model was needed (["exact"] or [])."""
-    used: list[str] = []
-    exactly = solver_module.ClassModel._share_seats_exactly
-
-    def watched(*args: Any) -> Any:
-        used.append("exact")
-        return exactly(*args)
-
-    monkeypatch.setattr(solver_module.ClassModel, "_share_seats_exactly", watched)
-    seats = solver_module.ClassModel._share_seats(NINE_HOURS, ["a", "b"], by_slot)
-    for slot_id, counts in by_slot.items():
-        taken = [seats[p][slot_id] for p in ("a", "b")]
-        assert {kind: taken.count(kind) for kind in taken} == counts
-    for p in ("a", "b"):
-        kinds = [kind.type for kind in seats[p].values()]
-        assert all(kinds.count(t) >= n for t, n in NINE_HOURS.items()), (p, seats[p])
-    return used
-
-
-class TestSharingSeats:
-    def test_a_swap_gives_each_their_needs_where_slot_by_slot_does_not(self, monkeypatch):
-        # Slot by slot, a takes both process seats of s1 and s2 and b is one short.
-        by_slot = {
-            "s0": {PROCESS: 2},
-            "s1": {SKILLS: 1, PROCESS: 1},
-            "s2": {PSYCHO: 1, PROCESS: 1},
-            "s3": {SKILLS: 2},
-            "s4": {PSYCHO: 1, SKILLS: 1},
-        }
-        assert shared(by_slot, monkeypatch) == []
-
-    def test_where_no_single_swap_helps_a_small_model_shares_them(self, monkeypatch):
-        by_slot = {
-            "s0": {PROCESS: 1, PSYCHO: 1},
-            "s1": {SKILLS: 1, PROCESS: 1},
-            "s2": {PROCESS: 1, PSYCHO: 1},
-            "s3": {PROCESS: 1, SKILLS: 1},
-            "s4": {SKILLS: 2},
-        }
-        assert shared(by_slot, monkeypatch) == ["exact"]
-
-
 class TestSolveLargerWeeks:
     def test_it_solves_locations_independently_and_adds_up_their_bounds(self):
         instance = generate_instance(locations=2, patients_per_location=20, seed=11)
@@ -465,14 +244,14 @@ class TestSolveLargerWeeks:
         assert solution["objective"]["preferred_facilitator"] >= preferred_phase
 
     def test_it_never_returns_a_roster_that_breaks_a_rule(self, make_week, monkeypatch):
-        real_roster = solver_module.LocationModel.roster
+        real_roster = LocationModel.roster
 
         def broken(self, values):
             sessions, unmet = real_roster(self, values)
             sessions[0]["members"] = sessions[0]["members"][:3]
             return sessions, unmet
 
-        monkeypatch.setattr(solver_module.LocationModel, "roster", broken)
+        monkeypatch.setattr(LocationModel, "roster", broken)
         with pytest.raises(RosterInternalError, match="rule 4"):
             solver_module.solve(make_week(stages=["early"] * 8), **QUICK)
 
@@ -482,7 +261,7 @@ class TestSolveLargerWeeks:
         def nothing(self, values):
             return [], [p.id for p in self.patients]
 
-        monkeypatch.setattr(solver_module.LocationModel, "roster", nothing)
+        monkeypatch.setattr(LocationModel, "roster", nothing)
         instance = make_week(stages=["early"] * 8)
         solution = solved(instance)
         assert solution["objective"]["met"] == baseline(instance)["objective"]["met"] == 8

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ortools.sat.python import cp_model
+
+from middlepath.roster.generate import generate_instance
+from middlepath.roster.instance import parse_instance
+from middlepath.roster.location_model import SOLVED, LocationModel
+from middlepath.roster.solver import _Budget, _run
+
+
+def fewest_sessions(
+    instance: dict[str, Any], *, cuts: bool, seconds: float
+) -> tuple[str, int, int]:
+    """The sessions step of a one-location week on its own: most met, then fewest sessions,
+    with or without the redundant session cuts (status, sessions found, bound)."""
+    budget = _Budget(seconds=60, deterministic=True, seed=0, workers=1)
+    parsed = parse_instance(instance)
+    model = LocationModel(parsed, parsed.locations[0])
+    model.model.maximize(model.met_total)
+    solver, status = _run(model.model, limit=seconds, budget=budget)
+    assert status == cp_model.OPTIMAL
+    met = round(solver.objective_value)
+    model.model.add(model.met_total >= met)
+    if cuts:
+        model.add_session_cuts(met)
+    model.model.minimize(model.session_total)
+    solver, status = _run(model.model, limit=seconds, budget=budget)
+    found = round(solver.objective_value) if status in SOLVED else -1
+    return solver.status_name(status), found, round(solver.best_objective_bound)
+
+
+class TestLocationModel:
+    def test_a_stage_too_small_for_a_group_is_never_possible(self, make_week):
+        instance = parse_instance(make_week(stages=["early"] * 8 + ["late"] * 7))
+        model = LocationModel(instance, "north")
+        assert model.possible == {f"p0{n}" for n in range(1, 9)}
+        assert not any(kind.stage == "late" for _, kind in model.runnable)
+
+    def test_without_the_late_stage_nobody_fills_the_skills_group_either(self, make_week):
+        # Process groups of four: the early stage has one, the lone late-stage patient none,
+        # so cannot be met; that leaves seven for the skills group of at least eight.
+        instance = parse_instance(make_week(stages=["early"] * 7 + ["late"], process_min=4))
+        model = LocationModel(instance, "north")
+        assert model.possible == set()
+        assert model.runnable == set()
+
+    def test_the_fewest_blocks_follow_minutes_days_and_needed_seats(self, make_week):
+        instance = parse_instance(
+            make_week(stages=["early"], blocks=5, target_minutes=540, min_days=2, max_days=5)
+        )
+        model = LocationModel(instance, "north")
+        patient = instance.patients[0]
+        assert model.fewest_blocks(patient) == 3  # 540 minutes in blocks of 180
+        more_days = parse_instance(
+            make_week(stages=["early"], blocks=5, target_minutes=180, min_days=4, max_days=5)
+        )
+        assert model.fewest_blocks(more_days.patients[0]) == 4
+        many_seats = parse_instance(
+            make_week(
+                stages=["early"],
+                blocks=5,
+                target_minutes=180,
+                needs={"process": 3, "skills": 2},
+            )
+        )
+        assert model.fewest_blocks(many_seats.patients[0]) == 3
+
+    def test_the_session_cuts_prove_the_fewest_sessions_the_search_alone_does_not(self):
+        # Its evening blocks need whole sessions per slot: the LP bound is one short.
+        instance = generate_instance(locations=1, patients_per_location=40, seed=9)
+        assert fewest_sessions(instance, cuts=True, seconds=3.0) == ("OPTIMAL", 14, 14)
+        status, found, bound = fewest_sessions(instance, cuts=False, seconds=3.0)
+        assert (status, found, bound) == ("FEASIBLE", 14, 13)
+
+    @settings(
+        max_examples=10,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(patients=st.integers(min_value=8, max_value=30), seed=st.integers(0, 10_000))
+    def test_the_session_cuts_never_cut_off_the_fewest_sessions(self, patients: int, seed: int):
+        instance = generate_instance(locations=1, patients_per_location=patients, seed=seed)
+        with_cuts = fewest_sessions(instance, cuts=True, seconds=5.0)
+        without = fewest_sessions(instance, cuts=False, seconds=5.0)
+        if with_cuts[0] == without[0] == "OPTIMAL":
+            assert with_cuts[1] == without[1]
+        else:
+            assert with_cuts[2] <= without[1] and without[2] <= with_cuts[1]
