@@ -288,7 +288,7 @@ class LocationModel:
     def _add_capacity_cuts(self) -> None:
         """Redundant cuts per slot on `come` directly, which the LP otherwise only sees
         through the session variables: no more people than the best rooms seat, and at least
-        one session per full room of people (a lower bound on sessions for stage 4)."""
+        one session per full room of people (a lower bound for the sessions step)."""
         for block, slot in self.slots:
             coming = self.coming(block)
             if not coming:
@@ -302,12 +302,12 @@ class LocationModel:
         return [self.come[p.id, block.id] for p in self.patients if (p.id, block.id) in self.come]
 
     def add_session_cuts(self, met: int) -> None:
-        """Stage 2 only (at least `met` met): lower bounds on sessions that need rounding,
-        which the LP cannot do and CP-SAT's search proves only slowly. The people of a block
-        come to all its slots, so each of its slots needs ceil(A / biggest) sessions for A
-        people; a track's patients together come to at least so many blocks; and a kind's
-        patients need so many seats of it. Whoever else is met, at least `met` minus the
-        possible patients of other tracks (or stages) are met here."""
+        """The sessions step only (at least `met` met): lower bounds on sessions that need
+        rounding, which the LP cannot do and CP-SAT's search proves only slowly. The people
+        of a block come to all its slots, so each of its slots needs ceil(A / biggest)
+        sessions for A people; a track's patients together come to at least so many blocks;
+        and a kind's patients need so many seats of it. Whoever else is met, at least `met`
+        minus the possible patients of other tracks (or stages) are met here."""
         m = self.model
         biggest = self.biggest
         if biggest == 0:
@@ -349,7 +349,7 @@ class LocationModel:
         return len(blocks)
 
     def add_preferences(self) -> None:
-        """Stage 3 only: who sits with the counselor they asked for."""
+        """The preferred step only: who sits with the counselor they asked for."""
         m = self.model
         if PROCESS not in self.instance.group_types:
             return
