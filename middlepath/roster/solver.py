@@ -16,8 +16,9 @@ order, share the location's time:
    left (it runs on as the met step);
 4. *met*: when time is short, local search only from the best roster so far, on every
    thread, with what time is left: moving a few seats at a time, thousands of times a
-   second, it finds the last patients faster than re-solving neighbourhoods does (a
-   deterministic run searches neighbourhoods instead, after a shorter step 3);
+   second, it finds the last patients faster than re-solving neighbourhoods does. With
+   little time on one thread, step 2 searches neighbourhoods without the LP and step 3
+   gets less time; a deterministic run searches neighbourhoods here, not locally;
 5. *sessions*: `met` fixed at its best, fewest sessions (with more time, rounding cuts
    prove the minimum: a block's people need whole sessions in each of its slots);
 6. *preferred*: both fixed, most patients with their preferred counselor.
@@ -100,6 +101,10 @@ class _Budget:
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
+
+    @property
+    def one_thread(self) -> bool:
+        return self.deterministic or self.workers == 1
 
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
@@ -208,8 +213,9 @@ def solve_location(
     short = allowance < SHORT_ALLOWANCE
     # How the steps after the bound improve the roster they are given.
     improve = Search.LOCAL if short else Search.FULL
-    # Little time on one thread: the LP search shares it with everything else.
-    lean = short and budget.deterministic
+    # Little time on one thread (a deterministic run, or one worker): the LP search would
+    # share it with everything else.
+    lean = short and budget.one_thread
     mine = {p.id for p in full.patients}
     fallback_sessions = [
         s for s in fallback["sessions"] if instance.location_of_slot(s["slot"]) == location
@@ -237,9 +243,9 @@ def solve_location(
         classes.model.maximize(classes.met_total)
         # The full search, LP included: on the clock even a second of it finds more than
         # neighbourhoods do, given step 3's full search after it (now and then its roster
-        # is a poor one, which step 3 makes good). A short deterministic run, on one
-        # thread, searches neighbourhoods without the LP (12 x 150 in 60: 1492 met, 1476
-        # with the full search).
+        # is a poor one, which step 3 makes good). A short run on one thread searches
+        # neighbourhoods without the LP (12 x 150 in 60: deterministic, 1492 met, 1476 with
+        # the full search; one worker on the clock, 1473, 1393 with the full search).
         solver, status = _run(
             classes.model,
             limit=limit("seats"),
@@ -256,9 +262,10 @@ def solve_location(
     # 3. bound: the full model from the best roster so far, LP search included, with all of
     # the met step's time. With steps 2 and 3 both searching neighbourhoods instead, 12 x
     # 150 in 60 s met 1506-1524 over eight runs, against 1512-1530 (more in each pair of
-    # runs). A short deterministic run gives this step only the bound step's share and
-    # searches neighbourhoods after it; the LP search helps there too (1 x 150 in 3: 141
-    # met, 138 without it; 6 x 150 in 30: 743, 741 without it).
+    # runs). A short run on one thread gives this step only the bound step's share and
+    # improves the roster after it, locally or (deterministic) by neighbourhoods; the LP
+    # search helps there too (deterministic, 1 x 150 in 3: 141 met, 138 without it; 6 x
+    # 150 in 30: 743, 741 without it).
     step = "bound" if lean else "met"
     met = full.met_in(best)
     optimal = met >= bound

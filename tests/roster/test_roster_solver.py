@@ -243,6 +243,23 @@ class TestSolveLargerWeeks:
         assert solution["objective"]["sessions"] <= sessions_phase
         assert solution["objective"]["preferred_facilitator"] >= preferred_phase
 
+    def test_with_little_time_on_one_worker_the_seats_step_searches_neighbourhoods(
+        self, monkeypatch
+    ):
+        # Alone on its thread the LP search finds far less in a second than neighbourhoods.
+        runs = watch_runs(monkeypatch)
+        instance = generate_instance(locations=1, patients_per_location=150, seed=2026)
+        solution = solver_module.solve(instance, seconds=8.0, workers=1)
+        assert validate(instance, solution) == []
+        searches = [search for search, _ in runs]
+        seats = searches.index(LNS)
+        # days (once or twice), seats by neighbourhoods, met with the LP search, then met
+        # again unless proven, sessions and preferred by local search
+        assert seats in (1, 2) and searches[:seats] == [FULL] * seats
+        assert searches[seats + 1] == FULL
+        assert searches[seats + 2 :] in ([LOCAL] * 2, [LOCAL] * 3)
+        assert runs[seats][1] is not None
+
     def test_it_never_returns_a_roster_that_breaks_a_rule(self, make_week, monkeypatch):
         real_roster = LocationModel.roster
 
