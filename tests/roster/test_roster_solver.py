@@ -213,17 +213,25 @@ class TestSolveLargerWeeks:
         assert solution["objective"]["sessions"] <= sessions_phase
         assert solution["objective"]["preferred_facilitator"] >= preferred_phase
 
-    def test_with_little_time_on_the_clock_it_ends_with_local_search_after_the_lp(
-        self, monkeypatch
-    ):
+    @staticmethod
+    def short_run_on_the_clock(
+        monkeypatch: pytest.MonkeyPatch, workers: int
+    ) -> tuple[list[tuple[tuple[bool, bool], int | None]], list[tuple[bool, bool]], dict[str, Any]]:
+        """A location of 150 in a short wall-clock run: its CP-SAT runs (search and roster
+        found), their searches, and the valid solution."""
         runs = watch_runs(monkeypatch)
         instance = generate_instance(locations=1, patients_per_location=150, seed=2026)
         # Still short, but with room for the last step: loading this model takes local
         # search about 0.05 s before it returns its start, and 4 s left the preferred step
         # about 0.1 s, too little on a busy machine.
-        solution = solver_module.solve(instance, seconds=8.0, workers=2)
+        solution = solver_module.solve(instance, seconds=8.0, workers=workers)
         assert validate(instance, solution) == []
-        searches = [search for search, _ in runs]
+        return runs, [search for search, _ in runs], solution
+
+    def test_with_little_time_on_the_clock_it_ends_with_local_search_after_the_lp(
+        self, monkeypatch
+    ):
+        runs, searches, solution = self.short_run_on_the_clock(monkeypatch, workers=2)
         # days (twice when most met alone must prove their bound), seats (the class model)
         # and met (the full model), all with the LP search; then met again unless proven
         # already, sessions and preferred, by local search from the roster so far
@@ -247,11 +255,7 @@ class TestSolveLargerWeeks:
         self, monkeypatch
     ):
         # Alone on its thread the LP search finds far less in a second than neighbourhoods.
-        runs = watch_runs(monkeypatch)
-        instance = generate_instance(locations=1, patients_per_location=150, seed=2026)
-        solution = solver_module.solve(instance, seconds=8.0, workers=1)
-        assert validate(instance, solution) == []
-        searches = [search for search, _ in runs]
+        runs, searches, _ = self.short_run_on_the_clock(monkeypatch, workers=1)
         seats = searches.index(LNS)
         # days (once or twice), seats by neighbourhoods, met with the LP search, then met
         # again unless proven, sessions and preferred by local search
