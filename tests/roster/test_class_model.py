@@ -80,7 +80,9 @@ class TestClassModel:
     ):
         # Sharing out each class's seats must give every met patient their needs.
         instance = generate_instance(locations=1, patients_per_location=patients, seed=seed)
-        _, solution, met = seated_by_class(instance, seconds=0.5)
+        # A second of deterministic time: in half of one the full search returned no
+        # roster at all for some weeks (52 patients, seed 3205).
+        _, solution, met = seated_by_class(instance)
         assert validate(parse_instance(instance), solution) == []
         assert len(instance["patients"]) - len(solution["unmet"]) == met
 
