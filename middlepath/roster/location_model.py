@@ -128,13 +128,22 @@ class LocationModel:
     def compatible(self, p: Patient, kind: Kind) -> bool:
         return kind.stage is None or kind.stage == p.stage
 
-    def chances(self, p: Patient, block: Block, type_name: str) -> int:
-        """In how many slots of the block p could sit in a session of that type."""
+    def chances(
+        self,
+        p: Patient,
+        block: Block,
+        type_name: str,
+        runnable: set[tuple[str, Kind]] | None = None,
+    ) -> int:
+        """In how many slots of the block p could sit in a session of that type (of the
+        sessions that could run: `runnable`, or the model's)."""
+        if runnable is None:
+            runnable = self.runnable
         return sum(
             1
             for s in block.slots
             if any(
-                (s.id, k) in self.runnable
+                (s.id, k) in runnable
                 for k in self.kinds
                 if k.type == type_name and self.compatible(p, k)
             )
@@ -146,25 +155,26 @@ class LocationModel:
         who could sit in it, and a patient needs sessions: seven late-stage patients fill
         no process group, and without one none of them can be met."""
         block_of = {slot.id: block.id for block, slot in self.slots}
-        self.runnable = offered
+        runnable = offered
         while True:
-            hopeful = [p for p in self.patients if self._may_meet(p)]
+            hopeful = [p for p in self.patients if self._may_meet(p, runnable)]
             candidates: dict[tuple[str, Kind], int] = defaultdict(int)
             for p in hopeful:
-                for slot_id, kind in self.runnable:
+                for slot_id, kind in runnable:
                     if block_of[slot_id] in p.blocks and self.compatible(p, kind):
                         candidates[slot_id, kind] += 1
-            runnable = {
+            still = {
                 (slot_id, kind)
-                for slot_id, kind in self.runnable
+                for slot_id, kind in runnable
                 if candidates[slot_id, kind] >= self.instance.group_types[kind.type].min_size
             }
-            if runnable == self.runnable:
+            if still == runnable:
+                self.runnable = runnable
                 self.possible = {p.id for p in hopeful}
                 return
-            self.runnable = runnable
+            runnable = still
 
-    def _may_meet(self, p: Patient) -> bool:
+    def _may_meet(self, p: Patient, runnable: set[tuple[str, Kind]]) -> bool:
         blocks = [self.instance.block_by_id[b] for b in p.blocks]
         if len(blocks) < p.min_days:
             return False
@@ -172,7 +182,7 @@ class LocationModel:
         if sum(longest) < p.target_minutes:
             return False
         return all(
-            sum(self.chances(p, b, type_name) for b in blocks) >= need
+            sum(self.chances(p, b, type_name, runnable) for b in blocks) >= need
             for type_name, need in p.needs.items()
         )
 
