@@ -221,9 +221,9 @@ class TestSolveLargerWeeks:
         found), their searches, and the valid solution."""
         runs = watch_runs(monkeypatch)
         instance = generate_instance(locations=1, patients_per_location=150, seed=2026)
-        # Still short, but with room for the last step: loading this model takes local
-        # search about 0.05 s before it returns its start, and 4 s left the preferred step
-        # about 0.1 s, too little on a busy machine.
+        # Still short, with some room for the last steps: loading this model takes local
+        # search about 0.05 s before it returns its start (longer on a slow machine), and
+        # 4 s left the preferred step about 0.1 s.
         solution = solver_module.solve(instance, seconds=8.0, workers=workers)
         assert validate(instance, solution) == []
         return runs, [search for search, _ in runs], solution
