@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from middlepath.roster.class_model import ClassModel
@@ -12,6 +12,7 @@ from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_model import SOLVED, Kind, LocationModel
 from middlepath.roster.solver import _Budget, _part, _run
 from middlepath.roster.validate import validate
+from tests.roster.properties import solver_examples
 
 
 def seated_by_class(
@@ -68,12 +69,7 @@ class TestClassModel:
         classes = ClassModel(parsed, "north", plan)
         assert sorted(len(patients) for patients in classes.classes.values()) == [8, 8]
 
-    @settings(
-        max_examples=15,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
+    @solver_examples(15)
     @given(patients=st.integers(min_value=8, max_value=60), seed=st.integers(0, 10_000))
     def test_its_roster_keeps_the_rules_and_meets_as_many_as_it_counted(
         self, patients: int, seed: int

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
@@ -10,6 +10,7 @@ from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_model import SOLVED, LocationModel
 from middlepath.roster.solver import _Budget, _run
+from tests.roster.properties import solver_examples
 
 
 def fewest_sessions(
@@ -76,12 +77,7 @@ class TestLocationModel:
         status, found, bound = fewest_sessions(instance, cuts=False, seconds=3.0)
         assert (status, found, bound) == ("FEASIBLE", 14, 13)
 
-    @settings(
-        max_examples=10,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
+    @solver_examples(10)
     @given(patients=st.integers(min_value=8, max_value=30), seed=st.integers(0, 10_000))
     def test_the_session_cuts_never_cut_off_the_fewest_sessions(self, patients: int, seed: int):
         instance = generate_instance(locations=1, patients_per_location=patients, seed=seed)

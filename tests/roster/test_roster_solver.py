@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from middlepath.roster import solver as solver_module
@@ -13,6 +13,7 @@ from middlepath.roster.baseline import baseline
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.location_model import SOLVED, LocationModel
 from middlepath.roster.validate import RosterInternalError, validate
+from tests.roster.properties import solver_examples
 
 # Short deterministic limits keep the suite fast and its results independent of machine load.
 QUICK = {"seconds": 2.0, "deterministic": True}
@@ -293,12 +294,7 @@ class TestSolveLargerWeeks:
 
 
 class TestSolveProperties:
-    @settings(
-        max_examples=12,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
+    @solver_examples(12)
     @given(
         locations=st.integers(min_value=1, max_value=2),
         patients=st.integers(min_value=0, max_value=30),
