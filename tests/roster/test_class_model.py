@@ -10,9 +10,9 @@ from middlepath.roster.days_model import DaysModel
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_model import SOLVED, Kind, LocationModel
-from middlepath.roster.solver import _Budget, _part, _run
+from middlepath.roster.solver import _part
 from middlepath.roster.validate import validate
-from tests.roster.properties import solver_examples
+from tests.roster.solving import run_alone, solver_examples
 
 
 def seated_by_class(
@@ -20,15 +20,14 @@ def seated_by_class(
 ) -> tuple[ClassModel, dict[str, Any], int]:
     """The seats step of a one-location week on its own: the days relaxation's plan, then
     the class model on it (the model, its roster as a solution, and the met it counted)."""
-    budget = _Budget(seconds=60, deterministic=True, seed=0, workers=1)
     parsed = parse_instance(instance)
     location = parsed.locations[0]
     days = DaysModel(LocationModel(parsed, location))
-    solver, status = _run(days.model, limit=seconds, budget=budget)
+    solver, status = run_alone(days.model, seconds)
     assert status in SOLVED
     classes = ClassModel(parsed, location, days.plan(solver))
     classes.model.maximize(classes.met_total)
-    solver, status = _run(classes.model, limit=seconds, budget=budget)
+    solver, status = run_alone(classes.model, seconds)
     assert status in SOLVED
     sessions, unmet = classes.roster(classes.snapshot(solver))
     return (

@@ -6,7 +6,7 @@ from middlepath.roster.days_model import DaysModel
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_model import LocationModel
-from middlepath.roster.solver import _Budget, _run
+from tests.roster.solving import run_alone
 
 
 class TestDaysModel:
@@ -17,12 +17,11 @@ class TestDaysModel:
             generate_instance(locations=12, patients_per_location=150, seed=2026)
         )
         days = DaysModel(LocationModel(instance, "loc11"))
-        budget = _Budget(seconds=60, deterministic=True, seed=0, workers=1)
-        solver, status = _run(days.model, limit=1.0, budget=budget)
+        solver, status = run_alone(days.model, 1.0)
         assert status == cp_model.FEASIBLE
         found, open_bound = days.met_found(solver), days.met_bound(solver, status)
         assert found < open_bound
         days.most_met(solver)
-        solver, status = _run(days.model, limit=1.0, budget=budget)
+        solver, status = run_alone(days.model, 1.0)
         assert status == cp_model.OPTIMAL
         assert days.met_bound(solver, status) == days.met_found(solver) < open_bound

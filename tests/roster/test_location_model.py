@@ -9,8 +9,7 @@ from ortools.sat.python import cp_model
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_model import SOLVED, LocationModel
-from middlepath.roster.solver import _Budget, _run
-from tests.roster.properties import solver_examples
+from tests.roster.solving import run_alone, solver_examples
 
 
 def fewest_sessions(
@@ -18,18 +17,17 @@ def fewest_sessions(
 ) -> tuple[str, int, int]:
     """The sessions step of a one-location week on its own: most met, then fewest sessions,
     with or without the redundant session cuts (status, sessions found, bound)."""
-    budget = _Budget(seconds=60, deterministic=True, seed=0, workers=1)
     parsed = parse_instance(instance)
     model = LocationModel(parsed, parsed.locations[0])
     model.model.maximize(model.met_total)
-    solver, status = _run(model.model, limit=seconds, budget=budget)
+    solver, status = run_alone(model.model, seconds)
     assert status == cp_model.OPTIMAL
     met = round(solver.objective_value)
     model.model.add(model.met_total >= met)
     if cuts:
         model.add_session_cuts(met)
     model.model.minimize(model.session_total)
-    solver, status = _run(model.model, limit=seconds, budget=budget)
+    solver, status = run_alone(model.model, seconds)
     found = round(solver.objective_value) if status in SOLVED else -1
     return solver.status_name(status), found, round(solver.best_objective_bound)
 

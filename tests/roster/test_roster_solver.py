@@ -13,7 +13,7 @@ from middlepath.roster.baseline import baseline
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.location_model import SOLVED, LocationModel
 from middlepath.roster.validate import RosterInternalError, validate
-from tests.roster.properties import solver_examples
+from tests.roster.solving import solver_examples
 
 # Short deterministic limits keep the suite fast and its results independent of machine load.
 QUICK = {"seconds": 2.0, "deterministic": True}

@@ -1,0 +1,29 @@
+"""Helpers for the roster tests that run CP-SAT: one step of the solver on its own, and the
+hypothesis settings of their property tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from ortools.sat.python import cp_model
+
+from middlepath.roster.solver import _Budget, _run
+
+
+def run_alone(model: cp_model.CpModel, seconds: float) -> tuple[cp_model.CpSolver, Any]:
+    """One CP-SAT run as the solver makes it, in deterministic time on one thread, so the
+    test's outcome does not depend on the machine."""
+    budget = _Budget(seconds=60, deterministic=True, seed=0, workers=1)
+    return _run(model, limit=seconds, budget=budget)
+
+
+def solver_examples(count: int) -> settings:
+    """For property tests that run CP-SAT: an example may take seconds, so no deadline and
+    no too-slow check, and no example database written beside the code."""
+    return settings(
+        max_examples=count,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
