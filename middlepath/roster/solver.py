@@ -147,6 +147,7 @@ def _run(
     callback: cp_model.CpSolverSolutionCallback | None = None,
     search: Search = Search.FULL,
     linearization: int = 2,
+    lp_symmetry: bool = False,
 ) -> tuple[cp_model.CpSolver, Any]:
     solver = cp_model.CpSolver()
     params = solver.parameters
@@ -170,8 +171,9 @@ def _run(
     # level 2 puts those into the LP; without it CP-SAT proves almost no bound on `met`.
     params.linearization_level = linearization
     if budget.workers > 1 or budget.deterministic:
-        # The default LP worker keeps level 1 whatever is set above; this one uses level 2.
-        params.subsolvers.append("max_lp")
+        # The default LP worker keeps level 1 whatever is set above; this one uses level 2,
+        # and with `lp_symmetry` also the model's symmetries in its LP.
+        params.subsolvers.append("max_lp_sym" if lp_symmetry else "max_lp")
     if budget.deterministic:
         # One thread, so nothing depends on how threads are scheduled; interleaved search
         # still takes turns between the LP search and the neighbourhood searches on it. A
@@ -322,6 +324,9 @@ def solve_location(
     optimal = optimal and status == cp_model.OPTIMAL
 
     # 6. preferred: as many met and as few sessions, most with their preferred counselor.
+    # Its LP search uses the model's symmetries (interchangeable patients and sessions):
+    # 1 x 80 in 60 s proved this criterion in three of four runs (in 44-58 s), against none
+    # of three without them.
     full.model.add(full.session_total <= full.sessions_in(best))
     full.add_preferences()
     if full.preferred:
@@ -332,6 +337,7 @@ def solve_location(
             limit=limit(None),
             budget=budget,
             search=improve,
+            lp_symmetry=True,
         )
         if status in SOLVED:
             best = full.snapshot(solver)
