@@ -325,7 +325,7 @@ def solve_location(
 
     # 6. preferred: as many met and as few sessions, most with their preferred counselor.
     # Its LP search uses the model's symmetries (interchangeable patients and sessions):
-    # 1 x 80 in 60 s proved this criterion in three of four runs (in 44-58 s), against none
+    # 1 x 80 in 60 s proved this criterion in four of seven runs (in 44-58 s), against none
     # of three without them.
     full.model.add(full.session_total <= full.sessions_in(best))
     full.add_preferences()
