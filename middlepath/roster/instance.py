@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
@@ -123,6 +123,25 @@ class Instance:
 
     def location_of_slot(self, slot_id: str) -> str:
         return self.block_by_id[self.slot_by_id[slot_id].block].location
+
+    def tracks_at(self, location: str) -> tuple[str, ...]:
+        """The tracks that have patients at `location`."""
+        return tuple(sorted({p.track for p in self.patients if p.location == location}))
+
+    def one_track(self, location: str, track: str) -> Instance:
+        """One track's week at one location: its blocks and patients, the location's rooms,
+        and its staff with only this track's slots but their whole weekly `max_sessions`."""
+        blocks = tuple(b for b in self.blocks if b.location == location and b.track == track)
+        slots = {s.id for b in blocks for s in b.slots}
+        return replace(
+            self,
+            blocks=blocks,
+            rooms=tuple(r for r in self.rooms if r.location == location),
+            staff=tuple(
+                replace(g, slots=g.slots & slots) for g in self.staff if g.location == location
+            ),
+            patients=tuple(p for p in self.patients if p.location == location and p.track == track),
+        )
 
 
 @dataclass(frozen=True)

@@ -24,21 +24,28 @@ def week(
     patient_blocks: list[str] | None = None,
     min_days: int = 1,
     max_days: int = 1,
+    day_stages: list[str] | None = None,
+    day_prefer: dict[int, str] | None = None,
 ) -> dict[str, Any]:
     """One location ("north"), an evening track of `blocks` days with two 90-minute slots,
-    and one patient per entry of `stages` (ids p01, p02, ...)."""
+    and one patient per entry of `stages` (ids p01, p02, ...); with `day_stages`, a day
+    track of the same days too, with one patient per entry (ids d01, d02, ...)."""
     days = ["mon", "tue", "wed", "thu", "fri"][:blocks]
+    tracks = [("eve", "evening", ("18:00", "19:30"))]
+    if day_stages:
+        tracks.append(("day", "day", ("09:00", "10:30")))
     block_list = [
         {
-            "id": f"eve-{day}",
+            "id": f"{short}-{day}",
             "location": "north",
-            "track": "evening",
+            "track": track,
             "day": day,
             "slots": [
-                {"id": f"eve-{day}-1", "start": "18:00", "minutes": 90},
-                {"id": f"eve-{day}-2", "start": "19:30", "minutes": 90},
+                {"id": f"{short}-{day}-{n}", "start": start, "minutes": 90}
+                for n, start in enumerate(starts, start=1)
             ],
         }
+        for short, track, starts in tracks
         for day in days
     ]
     all_slots = [s["id"] for b in block_list for s in b["slots"]]
@@ -58,21 +65,26 @@ def week(
         for member in staff
     ]
     patients = []
-    for n, stage in enumerate(stages, start=1):
-        patient: dict[str, Any] = {
-            "id": f"p{n:02d}",
-            "location": "north",
-            "track": "evening",
-            "stage": stage,
-            "target_minutes": target_minutes,
-            "min_days": min_days,
-            "max_days": max_days,
-            "blocks": patient_blocks or [b["id"] for b in block_list],
-            "needs": dict(needs if needs is not None else {"process": 1, "skills": 1}),
-        }
-        if prefer and n in prefer:
-            patient["prefer_facilitator"] = prefer[n]
-        patients.append(patient)
+    for prefix, track, their_stages, their_prefer in (
+        ("p", "evening", stages, prefer),
+        ("d", "day", day_stages or [], day_prefer),
+    ):
+        their_blocks = [b["id"] for b in block_list if b["track"] == track]
+        for n, stage in enumerate(their_stages, start=1):
+            patient: dict[str, Any] = {
+                "id": f"{prefix}{n:02d}",
+                "location": "north",
+                "track": track,
+                "stage": stage,
+                "target_minutes": target_minutes,
+                "min_days": min_days,
+                "max_days": max_days,
+                "blocks": (track == "evening" and patient_blocks) or their_blocks,
+                "needs": dict(needs if needs is not None else {"process": 1, "skills": 1}),
+            }
+            if their_prefer and n in their_prefer:
+                patient["prefer_facilitator"] = their_prefer[n]
+            patients.append(patient)
     return {
         "format": "middlepath-roster/1",
         "week_of": "2026-12-07",

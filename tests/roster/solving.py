@@ -8,14 +8,14 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from ortools.sat.python import cp_model
 
-from middlepath.roster.solver import _Budget, _run
+from middlepath.roster.cpsat_run import Budget, run
 
 
 def run_alone(model: cp_model.CpModel, seconds: float) -> tuple[cp_model.CpSolver, Any]:
     """One CP-SAT run as the solver makes it, in deterministic time on one thread, so the
     test's outcome does not depend on the machine."""
-    budget = _Budget(seconds=60, deterministic=True, seed=0, workers=1)
-    return _run(model, limit=seconds, budget=budget)
+    budget = Budget(seconds=60, deterministic=True, seed=0, workers=1)
+    return run(model, limit=seconds, budget=budget)
 
 
 def solver_examples(count: int) -> settings:

@@ -10,7 +10,7 @@ from middlepath.roster.days_model import DaysModel
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_model import SOLVED, Kind, LocationModel
-from middlepath.roster.solver import _part
+from middlepath.roster.location_search import part
 from middlepath.roster.validate import validate
 from tests.roster.solving import run_alone, solver_examples
 
@@ -32,7 +32,7 @@ def seated_by_class(
     sessions, unmet = classes.roster(classes.snapshot(solver))
     return (
         classes,
-        _part(parsed, location, sessions, unmet),
+        part(parsed, location, sessions, unmet),
         round(solver.objective_value),
     )
 

@@ -112,6 +112,25 @@ class TestParseInstance:
             parse_instance([])
 
 
+class TestOneTrack:
+    def test_it_keeps_one_tracks_week_with_the_counselors_whole_caps(self, make_week):
+        staff = [
+            {"id": "g1", "facilitates": ["process"], "max_sessions": 3},
+            {"id": "g2", "facilitates": ["skills"], "slots": ["eve-mon-1"]},
+        ]
+        instance = parse_instance(make_week(stages=["early"] * 2, day_stages=["late"], staff=staff))
+        assert instance.tracks_at("north") == ("day", "evening")
+        day = instance.one_track("north", "day")
+        assert [b.id for b in day.blocks] == ["day-mon"]
+        assert [p.id for p in day.patients] == ["d01"]
+        assert [r.id for r in day.rooms] == ["room-a", "room-b"]
+        g1, g2 = day.staff
+        assert g1.slots == {"day-mon-1", "day-mon-2"} and g1.max_sessions == 3
+        assert g2.slots == set()
+        assert day.tracks_at("north") == ("day",)
+        assert instance.tracks_at("south") == ()
+
+
 class TestParseSolution:
     def test_it_reads_a_solution(self, nine_early_roster):
         solution = parse_solution(nine_early_roster)

@@ -8,15 +8,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from middlepath.roster import location_search
 from middlepath.roster import solver as solver_module
 from middlepath.roster.baseline import baseline
 from middlepath.roster.generate import generate_instance
+from middlepath.roster.instance import Instance
 from middlepath.roster.location_model import SOLVED, LocationModel
+from middlepath.roster.location_search import SHORT_ALLOWANCE, LocationSearch
 from middlepath.roster.validate import RosterInternalError, validate
 from tests.roster.solving import solver_examples
 
 # Short deterministic limits keep the suite fast and its results independent of machine load.
 QUICK = {"seconds": 2.0, "deterministic": True}
+# Time enough for a location's tracks to be searched apart first (small weeks are proven in
+# a fraction of it).
+BY_TRACK = {"seconds": 2 * SHORT_ALLOWANCE, "deterministic": True}
 
 
 def solved(instance: dict[str, Any], **options: Any) -> dict[str, Any]:
@@ -36,7 +42,7 @@ FULL, LNS, LOCAL = (False, False), (True, False), (False, True)
 def watch_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[bool, bool], int | None]]:
     """Records each CP-SAT run of a solve: which search it really ran (neighbourhoods only,
     local search only) and the objective it found."""
-    real_run = solver_module._run
+    real_run = location_search.run
     runs: list[tuple[tuple[bool, bool], int | None]] = []
 
     def watched(model, **options):
@@ -46,7 +52,7 @@ def watch_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[bool, bool],
         runs.append((search, found))
         return solver, status
 
-    monkeypatch.setattr(solver_module, "_run", watched)
+    monkeypatch.setattr(location_search, "run", watched)
     return runs
 
 
@@ -167,6 +173,70 @@ class TestSolveKnownOptima:
             "members",
         ]
         assert isinstance(solution["seconds"], float)
+
+
+def searches_made(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """Records the tracks each location search of a solve covers, in order."""
+    real_init = LocationSearch.__init__
+    made: list[tuple[str, ...]] = []
+
+    def watched(self, instance: Instance, location: str, **options: Any) -> None:
+        made.append(instance.tracks_at(location))
+        real_init(self, instance, location, **options)
+
+    monkeypatch.setattr(LocationSearch, "__init__", watched)
+    return made
+
+
+class TestSolveByTrack:
+    def test_tracks_whose_rosters_keep_the_caps_together_are_the_proven_optimum(
+        self, make_week, monkeypatch
+    ):
+        searches = searches_made(monkeypatch)
+        instance = make_week(
+            stages=["early"] * 8,
+            day_stages=["late"] * 9,
+            prefer={n: "g1" for n in range(1, 9)},
+            day_prefer={n: "g2" for n in range(1, 10)},
+        )
+        solution = solved(instance, **BY_TRACK)
+        # each track alone, the smaller first, and nothing after
+        assert searches == [("evening",), ("day",)]
+        assert solution["status"] == "optimal"
+        assert solution["objective"] == {"met": 17, "sessions": 4, "preferred_facilitator": 17}
+        assert solution["bound"] == {"met": 17}
+
+    def test_a_counselor_both_tracks_want_beyond_the_cap_is_shared_on_the_whole_location(
+        self, make_week, monkeypatch
+    ):
+        # Alone, each track has g1 lead its process group; g1 leads one session a week.
+        searches = searches_made(monkeypatch)
+        staff = [
+            {"id": "g1", "facilitates": ["process"], "max_sessions": 1},
+            {"id": "g2", "facilitates": ["process", "skills"]},
+        ]
+        instance = make_week(
+            stages=["early"] * 8,
+            day_stages=["late"] * 9,
+            staff=staff,
+            prefer={n: "g1" for n in range(1, 9)},
+            day_prefer={n: "g1" for n in range(1, 10)},
+        )
+        solution = solved(instance, **BY_TRACK)
+        assert searches[:2] == [("evening",), ("day",)]
+        assert searches[2:] == [("day", "evening")]
+        assert solution["status"] == "optimal"
+        # g1 leads the day track's process group, the bigger one
+        assert solution["objective"] == {"met": 17, "sessions": 4, "preferred_facilitator": 9}
+        led = [s["facilitator"] for s in solution["sessions"]]
+        assert led.count("g1") == 1
+
+    def test_without_time_for_it_the_location_is_searched_whole(self, make_week, monkeypatch):
+        searches = searches_made(monkeypatch)
+        instance = make_week(stages=["early"] * 8, day_stages=["late"] * 9)
+        solution = solved(instance)
+        assert searches == [("day", "evening")]
+        assert solution["objective"]["met"] == 17
 
 
 class TestSolveLargerWeeks:
@@ -307,6 +377,20 @@ class TestSolveProperties:
         solution = solved(instance, seconds=0.5)
         met = solution["objective"]["met"]
         assert met <= solution["bound"]["met"] <= len(instance["patients"])
+        assert met >= baseline(instance)["objective"]["met"]
+        if solution["status"] == "optimal":
+            assert met == solution["bound"]["met"]
+
+    @solver_examples(6)
+    @given(
+        patients=st.integers(min_value=8, max_value=40),
+        seed=st.integers(min_value=0, max_value=10_000),
+    )
+    def test_searched_by_track_it_keeps_the_rules_and_its_bound(self, patients: int, seed: int):
+        instance = generate_instance(locations=1, patients_per_location=patients, seed=seed)
+        solution = solved(instance, **BY_TRACK)
+        met = solution["objective"]["met"]
+        assert met <= solution["bound"]["met"]
         assert met >= baseline(instance)["objective"]["met"]
         if solution["status"] == "optimal":
             assert met == solution["bound"]["met"]

@@ -1,0 +1,317 @@
+"""The lexicographic search of one location's week (or of one track's week of it): one
+CP-SAT model (`location_model.py`) and the steps that share its time, in order:
+
+1. *days*: a small relaxation (`days_model.py`: who comes on which days, against the
+   seats) gives a first proven bound on `met` and a plan of days;
+2. *seats*: on those days, a model (`class_model.py`) that counts patients by class (same
+   stage, needs and days) instead of seating them one by one finds a good roster fast:
+   without the patients' symmetry it fills same-stage groups where the full model spreads
+   a stage thin;
+3. *bound*: the full model, started from it (the days are free again), maximizes `met`
+   with the LP search running, whose root relaxation proves a tighter bound within a
+   second or so, and whose dives and neighbourhoods find the last few patients in the time
+   left (it runs on as the met step);
+4. *met*: when time is short, local search only from the best roster so far, on every
+   thread, with what time is left: moving a few seats at a time, thousands of times a
+   second, it finds the last patients faster than re-solving neighbourhoods does. With
+   little time on one thread, step 2 searches neighbourhoods without the LP and step 3
+   gets less time; a deterministic run searches neighbourhoods here, not locally;
+5. *sessions*: `met` fixed at its best, fewest sessions (with more time, rounding cuts
+   prove the minimum: a block's people need whole sessions in each of its slots);
+6. *preferred*: both fixed, most patients with their preferred counselor.
+
+When time is short, steps 5 and 6 too search locally from the roster so far: they get a
+fraction of a second, too little for the LP search to return any roster.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from middlepath.roster.class_model import ClassModel
+from middlepath.roster.cpsat_run import Budget, Progress, Search, Watcher, run
+from middlepath.roster.days_model import DaysModel
+from middlepath.roster.instance import SOLUTION_FORMAT, Instance
+from middlepath.roster.location_model import SOLVED, LocationModel, floor_bound
+from middlepath.roster.validate import metrics, validate
+
+# Share of the remaining time each step may use; the last step gets the rest. Met matters
+# most, and a step that proves its optimum early hands its time on.
+SHARE = {"days": 0.1, "seats": 0.3, "bound": 0.3, "met": 0.8, "sessions": 0.6}
+# Below this allowance per location, the steps after the met search improve the roster by
+# local search on every thread, as the LP search gets nowhere in their fraction of a
+# second (measured on the benchmark: 12 x 150 patients in 60 s gain, 3 x 100 lose).
+SHORT_ALLOWANCE = 10.0
+
+
+@dataclass
+class LocationResult:
+    location: str
+    sessions: list[dict[str, Any]]
+    unmet: list[str]
+    bound_met: int
+    optimal: bool
+
+
+class LocationSearch:
+    """Steps 1-5 (`most_met_fewest_sessions`) and step 6 (`most_preferred`) on `location` of
+    `instance`, each within the time it is given. It starts from `start`, a valid roster (of
+    the whole instance or of this location), and never returns a worse one; `known_bound`
+    is a bound on met proven elsewhere. `short` chooses the steps for little time."""
+
+    def __init__(
+        self,
+        instance: Instance,
+        location: str,
+        *,
+        budget: Budget,
+        start: Mapping[str, Any],
+        progress: Progress | None,
+        short: bool,
+        known_bound: int | None = None,
+    ) -> None:
+        self.instance = instance
+        self.location = location
+        self.budget = budget
+        self.progress = progress
+        self.short = short
+        self.full = LocationModel(instance, location)
+        self.start_sessions, self.start_unmet = own_roster(instance, location, start)
+        self.best = self.full.values_of_roster(self.start_sessions, set(self.start_unmet))
+        self.bound = len(self.full.possible)
+        if known_bound is not None:
+            self.bound = min(self.bound, known_bound)
+        # How many of the format's criteria have been searched (2 after steps 1-5, 3 after
+        # step 6), and whether the best roster is proven best in them.
+        self.searched = 0
+        self.proven = False
+        self._allowance = 0.0
+        self._left_at_start = 0.0
+
+    def _give(self, allowance: float) -> None:
+        self._allowance = allowance
+        self._left_at_start = self.budget.left()
+
+    def _limit(self, step: str | None) -> float:
+        here = max(0.0, self._allowance - (self._left_at_start - self.budget.left()))
+        return here * SHARE[step] if step else here
+
+    def _watch(self, bound: int, own_bound: bool) -> Watcher:
+        return Watcher(self.location, self.progress, self.budget, bound, own_bound)
+
+    @property
+    def _improve(self) -> Search:
+        """How the steps after the bound improve the roster they are given."""
+        return Search.LOCAL if self.short else Search.FULL
+
+    def most_met_fewest_sessions(self, allowance: float) -> None:
+        """Steps 1-5 within `allowance` (seconds or deterministic)."""
+        full, budget = self.full, self.budget
+        if not full.patients:
+            self.proven = True
+            return
+        self._give(allowance)
+        # Little time on one thread (a deterministic run, or one worker): the LP search
+        # would share it with everything else.
+        lean = self.short and budget.one_thread
+
+        # 1. days: a plan of days and a proven bound. With the fewest days in the objective
+        # the bound often stays above the most met; then most met alone proves it in a tenth
+        # of a second (12 x 150: 1544 instead of 1548-1566).
+        days = DaysModel(full)
+        solver, status = run(days.model, limit=self._limit("days"), budget=budget)
+        self.bound = min(self.bound, days.met_bound(solver, status))
+        plan = None
+        if status in SOLVED:
+            plan = days.plan(solver)
+            if days.met_found(solver) < self.bound:
+                days.most_met(solver)
+                solver, status = run(days.model, limit=self._limit("days"), budget=budget)
+                self.bound = min(self.bound, days.met_bound(solver, status))
+
+        # 2. seats: on those days, patients counted by class rather than seated one by one
+        # (not needed when the roster it starts from already meets the bound).
+        if plan is not None and full.met_in(self.best) < self.bound:
+            self._seats(plan, lean)
+
+        # 3. bound: the full model from the best roster so far, LP search included, with all
+        # of the met step's time. With steps 2 and 3 both searching neighbourhoods instead,
+        # 12 x 150 in 60 s met 1506-1524 over eight runs, against 1512-1530 (more in each
+        # pair of runs). A short run on one thread gives this step only the bound step's
+        # share and improves the roster after it, locally or (deterministic) by
+        # neighbourhoods; the LP search helps there too (deterministic, 1 x 150 in 3: 141
+        # met, 138 without it; 6 x 150 in 30: 743, 741 without it).
+        step = "bound" if lean else "met"
+        met = full.met_in(self.best)
+        optimal = met >= self.bound
+        if not optimal:
+            full.model.maximize(full.met_total)
+            full.hint(self.best)
+            solver, status = run(
+                full.model,
+                limit=self._limit(step),
+                budget=budget,
+                callback=self._watch(self.bound, True),
+            )
+            if status in SOLVED and math.isfinite(solver.best_objective_bound):
+                self.bound = min(self.bound, floor_bound(solver.best_objective_bound))
+            if status in SOLVED and round(solver.objective_value) >= met:
+                self.best = full.snapshot(solver)
+                met = round(solver.objective_value)
+            optimal = status == cp_model.OPTIMAL or met >= self.bound
+
+        # 4. met: local search only, from the best roster so far.
+        if self.short and not optimal:
+            full.hint(self.best)
+            solver, status = run(
+                full.model,
+                limit=self._limit("met"),
+                budget=budget,
+                callback=self._watch(self.bound, False),
+                search=self._improve,
+            )
+            if status in SOLVED and round(solver.objective_value) >= met:
+                self.best = full.snapshot(solver)
+                met = round(solver.objective_value)
+            optimal = met >= self.bound
+        if optimal:
+            self.bound = met
+
+        # 5. sessions: as many met, as few sessions as possible.
+        full.model.add(full.met_total >= met)
+        if not self.short:
+            # They prove the fewest sessions in seconds, but slow the neighbourhood search of
+            # a short step down (measured: 12 x 150 in 60 s ends with about 5 more sessions).
+            full.add_session_cuts(met)
+        full.model.minimize(full.session_total)
+        full.hint(self.best)
+        solver, status = run(
+            full.model,
+            limit=self._limit("sessions"),
+            budget=budget,
+            search=self._improve,
+        )
+        # Without time to start from the hint, CP-SAT may return a worse first roster.
+        if status in SOLVED and round(solver.objective_value) <= full.sessions_in(self.best):
+            self.best = full.snapshot(solver)
+        self.searched = 2
+        self.proven = optimal and status == cp_model.OPTIMAL
+
+    def _seats(self, plan: Any, lean: bool) -> None:
+        full = self.full
+        classes = ClassModel(self.instance, self.location, plan)
+        classes.model.maximize(classes.met_total)
+        # The full search, LP included: on the clock even a second of it finds more than
+        # neighbourhoods do, given step 3's full search after it (now and then its roster
+        # is a poor one, which step 3 makes good). A short run on one thread searches
+        # neighbourhoods without the LP (12 x 150 in 60: deterministic, 1492 met, 1476 with
+        # the full search; one worker on the clock, 1473, 1393 with the full search).
+        solver, status = run(
+            classes.model,
+            limit=self._limit("seats"),
+            budget=self.budget,
+            callback=self._watch(self.bound, False),
+            search=Search.NEIGHBOURHOODS if lean else Search.FULL,
+            linearization=0 if lean else 2,
+        )
+        if status in SOLVED and round(solver.objective_value) > full.met_in(self.best):
+            sessions, unmet = classes.roster(classes.snapshot(solver))
+            if validate(self.instance, part(self.instance, self.location, sessions, unmet)) == []:
+                self.best = full.values_of_roster(sessions, set(unmet)) or self.best
+
+    def start_proven(self, sessions: list[dict[str, Any]], unmet: list[str]) -> None:
+        """Start from a valid roster already proven to meet the most with the fewest sessions
+        (steps 1-5 done elsewhere), and never return a worse one."""
+        full = self.full
+        self.start_sessions, self.start_unmet = sessions, unmet
+        self.best = full.values_of_roster(sessions, set(unmet))
+        self.bound = len(full.patients) - len(unmet)
+        self.searched = 2
+        self.proven = True
+        full.model.add(full.met_total >= self.bound)
+
+    def most_preferred(self, allowance: float) -> None:
+        """Step 6 within `allowance`: as many met and as few sessions, most patients with
+        their preferred counselor. Its LP search uses the model's symmetries
+        (interchangeable patients and sessions): 1 x 80 in 60 s proved this criterion in
+        four of seven runs (in 44-58 s), against none of three without them."""
+        full = self.full
+        self.searched = 3
+        if not full.patients:
+            return
+        self._give(allowance)
+        full.model.add(full.session_total <= full.sessions_in(self.best))
+        full.add_preferences()
+        if not full.preferred:
+            return
+        full.model.maximize(sum(full.preferred.values()))
+        full.hint(self.best)
+        solver, status = run(
+            full.model,
+            limit=self._limit(None),
+            budget=self.budget,
+            search=self._improve,
+            lp_symmetry=True,
+        )
+        if status in SOLVED:
+            self.best = full.snapshot(solver)
+        self.proven = self.proven and status == cp_model.OPTIMAL
+
+    def search_all(self, allowance: float) -> LocationResult:
+        """Steps 1-5, then step 6 with the time left of `allowance`; the result."""
+        left_at_start = self.budget.left()
+        self.most_met_fewest_sessions(allowance)
+        self.most_preferred(max(0.0, allowance - (left_at_start - self.budget.left())))
+        return self.result()
+
+    def result(self) -> LocationResult:
+        """The best roster found, or the one it started from if that is better."""
+        if not self.full.patients:
+            return LocationResult(self.location, [], [], 0, True)
+        instance, location = self.instance, self.location
+        sessions, unmet = self.full.roster(self.best)
+        proven = self.proven
+        found = score(instance, location, sessions, unmet)
+        begun = score(instance, location, self.start_sessions, self.start_unmet)
+        if begun > found:
+            # Better in a criterion not searched yet (the preferred counselors after steps
+            # 1-5), it keeps what is proven; better in one searched, the search got nowhere
+            # (too little time), so nothing is proven.
+            proven = proven and begun[: self.searched] == found[: self.searched]
+            sessions, unmet = self.start_sessions, self.start_unmet
+        if self.progress is not None:
+            met = len(self.full.patients) - len(unmet)
+            self.progress(location, met, self.bound, self.budget.elapsed())
+        return LocationResult(location, sessions, unmet, self.bound, proven)
+
+
+def own_roster(
+    instance: Instance, location: str, solution: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The sessions and unmet patients of `solution` that belong to `location` of
+    `instance` (all of the location's week, or one track's)."""
+    slots = {s.id for b in instance.blocks if b.location == location for s in b.slots}
+    mine = {p.id for p in instance.patients if p.location == location}
+    sessions = [s for s in solution["sessions"] if s["slot"] in slots]
+    return sessions, sorted(mine & set(solution["unmet"]))
+
+
+def part(
+    instance: Instance, location: str, sessions: list[dict[str, Any]], unmet: list[str]
+) -> dict[str, Any]:
+    """One location's roster as a whole solution: everyone elsewhere unmet."""
+    elsewhere = [p.id for p in instance.patients if p.location != location]
+    return {"format": SOLUTION_FORMAT, "sessions": sessions, "unmet": unmet + elsewhere}
+
+
+def score(
+    instance: Instance, location: str, sessions: list[dict[str, Any]], unmet: list[str]
+) -> tuple[int, int, int]:
+    """The format's order as a tuple to compare (bigger is better), for one location."""
+    measured = metrics(instance, part(instance, location, sessions, unmet))
+    return (measured.met, -measured.sessions, measured.preferred_facilitator)
