@@ -54,6 +54,12 @@ class Budget:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
+    def allow(self, allowance: float) -> Callable[[], float]:
+        """A share of the budget from now on: the returned function gives what is left of
+        `allowance` as time is spent."""
+        left_now = self.left()
+        return lambda: max(0.0, allowance - (left_now - self.left()))
+
     @property
     def one_thread(self) -> bool:
         return self.deterministic or self.workers == 1

@@ -27,7 +27,7 @@ fraction of a second, too little for the LP search to return any roster.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,15 +90,11 @@ class LocationSearch:
         # step 6), and whether the best roster is proven best in them.
         self.searched = 0
         self.proven = False
-        self._allowance = 0.0
-        self._left_at_start = 0.0
-
-    def _give(self, allowance: float) -> None:
-        self._allowance = allowance
-        self._left_at_start = self.budget.left()
+        # What is left of the time the step running now was given.
+        self._left: Callable[[], float] = lambda: 0.0
 
     def _limit(self, step: str | None) -> float:
-        here = max(0.0, self._allowance - (self._left_at_start - self.budget.left()))
+        here = self._left()
         return here * SHARE[step] if step else here
 
     def _watch(self, bound: int, own_bound: bool) -> Watcher:
@@ -115,7 +111,7 @@ class LocationSearch:
         if not full.patients:
             self.proven = True
             return
-        self._give(allowance)
+        self._left = self.budget.allow(allowance)
         # Little time on one thread (a deterministic run, or one worker): the LP search
         # would share it with everything else.
         lean = self.short and budget.one_thread
@@ -224,13 +220,11 @@ class LocationSearch:
             if validate(self.instance, part(self.instance, self.location, sessions, unmet)) == []:
                 self.best = full.values_of_roster(sessions, set(unmet)) or self.best
 
-    def start_proven(self, sessions: list[dict[str, Any]], unmet: list[str]) -> None:
-        """Start from a valid roster already proven to meet the most with the fewest sessions
-        (steps 1-5 done elsewhere), and never return a worse one."""
+    def start_proven(self) -> None:
+        """The roster it starts from is proven to meet the most with the fewest sessions
+        (steps 1-5 done elsewhere): only step 6 is left."""
         full = self.full
-        self.start_sessions, self.start_unmet = sessions, unmet
-        self.best = full.values_of_roster(sessions, set(unmet))
-        self.bound = len(full.patients) - len(unmet)
+        self.bound = len(full.patients) - len(self.start_unmet)
         self.searched = 2
         self.proven = True
         full.model.add(full.met_total >= self.bound)
@@ -244,7 +238,7 @@ class LocationSearch:
         self.searched = 3
         if not full.patients:
             return
-        self._give(allowance)
+        self._left = self.budget.allow(allowance)
         full.model.add(full.session_total <= full.sessions_in(self.best))
         full.add_preferences()
         if not full.preferred:
@@ -264,9 +258,9 @@ class LocationSearch:
 
     def search_all(self, allowance: float) -> LocationResult:
         """Steps 1-5, then step 6 with the time left of `allowance`; the result."""
-        left_at_start = self.budget.left()
+        left = self.budget.allow(allowance)
         self.most_met_fewest_sessions(allowance)
-        self.most_preferred(max(0.0, allowance - (left_at_start - self.budget.left())))
+        self.most_preferred(left())
         return self.result()
 
     def result(self) -> LocationResult:

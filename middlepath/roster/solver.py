@@ -66,11 +66,7 @@ def solve_location(
     tracks = instance.tracks_at(location)
     if allowance < SHORT_ALLOWANCE or len(tracks) < 2:
         return whole(fallback, allowance).search_all(allowance)
-    left_at_start = budget.left()
-
-    def rest() -> float:
-        return max(0.0, allowance - (left_at_start - budget.left()))
-
+    rest = budget.allow(allowance)
     apart = _Tracks(instance, location, tracks, budget=budget, start=fallback, progress=progress)
     apart.step(lambda search, seconds: search.most_met_fewest_sessions(seconds), rest())
     first = apart.result()
@@ -92,8 +88,8 @@ def solve_location(
         if second.optimal:
             return second
         first = second
-    search = whole(fallback, rest())
-    search.start_proven(first.sessions, first.unmet)
+    search = whole(part(instance, location, first.sessions, first.unmet), rest())
+    search.start_proven()
     search.most_preferred(rest())
     return search.result()
 
@@ -149,10 +145,9 @@ class _Tracks:
 
     def step(self, search: Callable[[LocationSearch, float], None], allowance: float) -> None:
         """`search` on each track in turn, sharing `SHARE_TRACKS` of `allowance` by size."""
-        allowance *= SHARE_TRACKS
-        left_at_start = self.budget.left()
+        left = self.budget.allow(allowance * SHARE_TRACKS)
         for index, track in enumerate(self.order):
-            here = max(0.0, allowance - (left_at_start - self.budget.left()))
+            here = left()
             waiting = sum(self.sizes[t] for t in self.order[index:])
             search(self.searches[track], here * self.sizes[track] / waiting)
 

@@ -79,7 +79,7 @@ def week(
                 "target_minutes": target_minutes,
                 "min_days": min_days,
                 "max_days": max_days,
-                "blocks": (track == "evening" and patient_blocks) or their_blocks,
+                "blocks": patient_blocks if track == "evening" and patient_blocks else their_blocks,
                 "needs": dict(needs if needs is not None else {"process": 1, "skills": 1}),
             }
             if their_prefer and n in their_prefer:
