@@ -58,8 +58,12 @@ class LocationModel:
     # Each `sit` is one patient's seat (the class model counts several at once).
     seats_are_people = True
 
-    def __init__(self, instance: Instance, location: str) -> None:
+    def __init__(self, instance: Instance, location: str, *, soft_caps: bool = False) -> None:
         self.instance = instance
+        # Soft caps: a counselor may lead more than `max_sessions`, counted in `over_caps`
+        # (for bringing the tracks' rosters, each searched with whole caps, within them).
+        self.soft_caps = soft_caps
+        self.over_caps: dict[str, cp_model.IntVar] = {}
         self.location = location
         self.model = cp_model.CpModel()
         self.blocks: list[Block] = [b for b in instance.blocks if b.location == location]
@@ -275,8 +279,14 @@ class LocationModel:
                     for sit in sitting:
                         m.add_implication(sit, running)
         for g in self.staff:
-            if per_staff.get(g.id):
-                m.add(sum(per_staff[g.id]) <= g.max_sessions)  # rule 5
+            leads = per_staff.get(g.id)
+            if not leads:
+                continue
+            if self.soft_caps:
+                over = self.over_caps[g.id] = m.new_int_var(0, len(leads), "")
+                m.add(over >= sum(leads) - g.max_sessions)
+            else:
+                m.add(sum(leads) <= g.max_sessions)  # rule 5
 
     def _most_seated(self) -> dict[tuple[str, Kind], int]:
         """How many patients could sit in a (slot, kind)."""
@@ -413,6 +423,7 @@ class LocationModel:
             self.running,
             self.with_pref,
             self.preferred,
+            self.over_caps,
         ]
         return [var for group in groups for var in group.values()]
 
@@ -431,8 +442,9 @@ class LocationModel:
         return sum(values.get(var.index, 0) for var in self.lead.values())
 
     def values_of_roster(self, sessions: list[dict[str, Any]], unmet: set[str]) -> dict[int, int]:
-        """Model values of a valid roster (to start from the baseline); {} if it does not fit
-        the model, which would be a modelling bug, so the caller just does not use it."""
+        """Model values of a roster (to start from the baseline), valid except perhaps for
+        counselors' caps (their overload is left at 0); {} if it does not fit the model,
+        which would be a modelling bug, so the caller just does not use it."""
         values: dict[int, int] = {}
         capacity = {r.id: r.capacity for r in self.rooms}
         same_stage = {n: t.same_stage for n, t in self.instance.group_types.items()}
@@ -462,6 +474,26 @@ class LocationModel:
                     return {}
                 values[sit.index] = 1
                 values[come.index] = 1
+        values.update(self._preference_values(sessions))
+        return values
+
+    def _preference_values(self, sessions: list[dict[str, Any]]) -> dict[int, int]:
+        """Who of the roster sits with their preferred counselor (once the preferred step
+        has added its variables): the model's counts alone do not say which of a slot's
+        sessions of one kind a patient is in."""
+        led_by: dict[str, dict[str, str]] = defaultdict(dict)
+        for session in sessions:
+            if session["type"] == PROCESS:
+                for member in session["members"]:
+                    led_by[member][session["slot"]] = session["facilitator"]
+        values = {}
+        for (patient_id, slot_id), var in self.with_pref.items():
+            wanted = self.instance.patient_by_id[patient_id].prefer_facilitator
+            values[var.index] = int(led_by[patient_id].get(slot_id) == wanted)
+        for patient_id, var in self.preferred.items():
+            wanted = self.instance.patient_by_id[patient_id].prefer_facilitator
+            leaders = led_by[patient_id].values()
+            values[var.index] = int(bool(leaders) and all(g == wanted for g in leaders))
         return values
 
     def _rooms_of(

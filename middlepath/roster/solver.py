@@ -9,15 +9,17 @@ slots, and so their rooms, are their own. With time for it, each track is first 
 alone with its counselors' whole caps, a relaxation of the location that is much faster to
 prove (1 x 80: 11-18 s, where the location as one model proved its third criterion in
 44-58 s, if at all). Its rosters together are the location's optimum whenever they keep the
-caps; when they do not, what the tracks proved still holds: their bound on met, and, if
-their met-and-sessions rosters together keep the caps, the location's most met and fewest
-sessions, so only the third criterion is searched on the whole location.
+caps. When they do not, what the tracks proved still holds: their bound on met, and the
+location's most met and fewest sessions whenever the same patients can be seated in as
+many sessions within the caps (`shared_caps.py` searches for that), so only the third
+criterion is left to search on the whole location.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from middlepath.roster.baseline import baseline
@@ -31,12 +33,16 @@ from middlepath.roster.location_search import (
     part,
     score,
 )
+from middlepath.roster.shared_caps import within_caps
 from middlepath.roster.validate import RosterInternalError, ensure_valid, metrics, validate
 
 # Share of a location's remaining time for searching its tracks apart, first for the most
 # met and fewest sessions, then for the preferred counselors; the rest is for the location
 # as one model when the tracks' rosters together break a counselor's cap.
 SHARE_TRACKS = 0.7
+# Most of a location's remaining time for bringing the tracks' rosters within the caps
+# (`shared_caps.py`), which ends as soon as it does (1 x 150: in 0.2-0.6 s).
+SHARE_WITHIN_CAPS = 0.1
 
 
 def solve_location(
@@ -71,6 +77,32 @@ def solve_location(
     apart.step(lambda search, seconds: search.most_met_fewest_sessions(seconds), rest())
     first = apart.result()
     first_valid = _keeps_rules(instance, first)
+    if not first_valid:
+        # Together the tracks' rosters need more of a counselor than the week has: the same
+        # patients met within the caps, in as few sessions as the tracks' if it can.
+        shared = within_caps(
+            instance,
+            location,
+            first.sessions,
+            first.unmet,
+            least_sessions=len(first.sessions) if first.optimal else 0,
+            limit=rest() * SHARE_WITHIN_CAPS,
+            budget=budget,
+        )
+        if shared is not None and validate(instance, part(instance, location, *shared)) == []:
+            first_valid = True
+            fewest = len(shared[0]) <= len(first.sessions)
+            first = replace(
+                first, sessions=shared[0], unmet=shared[1], optimal=first.optimal and fewest
+            )
+            if first.optimal:
+                # The location's most met and fewest sessions, proven by the tracks; the
+                # preferred counselors on the whole location (the tracks' preferred rosters
+                # would break the caps again).
+                search = whole(part(instance, location, first.sessions, first.unmet), rest())
+                search.start_proven()
+                search.most_preferred(rest())
+                return search.result()
     if not (first_valid and first.optimal):
         # The tracks' rosters need more of a counselor than the week has, or their most met
         # and fewest sessions are not proven: search the whole location, knowing the bound.

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
@@ -9,6 +10,7 @@ from ortools.sat.python import cp_model
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_model import SOLVED, LocationModel
+from middlepath.roster.validate import RosterInternalError
 from tests.roster.solving import run_alone, solver_examples
 
 
@@ -85,3 +87,71 @@ class TestLocationModel:
             assert with_cuts[1] == without[1]
         else:
             assert with_cuts[2] <= without[1] and without[2] <= with_cuts[1]
+
+
+class TestValuesOfARoster:
+    @staticmethod
+    def two_process_groups(make_week: Any) -> tuple[Any, list[dict[str, Any]]]:
+        """Sixteen early-stage patients in two process groups of the same slot, p01-p08 with
+        g1 and p09-p16 with g2; everyone prefers g1."""
+        instance = parse_instance(
+            make_week(stages=["early"] * 16, prefer={n: "g1" for n in range(1, 17)})
+        )
+        ids = [p.id for p in instance.patients]
+        sessions = [
+            {
+                "id": f"x{n}",
+                "slot": slot,
+                "type": type_name,
+                "stage": "early" if type_name == "process" else None,
+                "room": room,
+                "facilitator": leader,
+                "members": members,
+            }
+            for n, (slot, type_name, room, leader, members) in enumerate(
+                [
+                    ("eve-mon-1", "process", "room-a", "g1", ids[:8]),
+                    ("eve-mon-1", "process", "room-b", "g2", ids[8:]),
+                    ("eve-mon-2", "skills", "room-a", "g1", ids[:8]),
+                    ("eve-mon-2", "skills", "room-b", "g2", ids[8:]),
+                ]
+            )
+        ]
+        return instance, sessions
+
+    def test_once_preferences_are_modelled_they_say_who_sits_with_whom(self, make_week):
+        # The model counts seats per slot and kind; which of the slot's two process groups
+        # a patient is in only the preference variables keep.
+        instance, sessions = self.two_process_groups(make_week)
+        model = LocationModel(instance, "north")
+        model.add_preferences()
+        values = model.values_of_roster(sessions, set())
+        with_g1 = {p for p, var in model.preferred.items() if values[var.index]}
+        assert with_g1 == {f"p{n:02d}" for n in range(1, 9)}
+        written, unmet = model.roster(values)
+        assert unmet == []
+        process = {s["facilitator"]: s["members"] for s in written if s["type"] == "process"}
+        assert process["g1"] == [f"p{n:02d}" for n in range(1, 9)]
+
+    def test_soft_caps_count_what_a_counselor_leads_over_the_cap(self, make_week):
+        _, sessions = self.two_process_groups(make_week)
+        capped = parse_instance(
+            make_week(
+                stages=["early"] * 16,
+                staff=[
+                    {"id": "g1", "facilitates": ["process", "skills"], "max_sessions": 1},
+                    {"id": "g2", "facilitates": ["process", "skills"]},
+                ],
+            )
+        )
+        model = LocationModel(capped, "north", soft_caps=True)
+        model.model.add(model.met_total >= 16)
+        model.model.minimize(sum(model.over_caps.values()))
+        model.hint(model.values_of_roster(sessions, set()))
+        solver, status = run_alone(model.model, 5.0)
+        assert status == cp_model.OPTIMAL
+        assert solver.objective_value == 1  # two slots need two sessions each: g1 leads both
+        hard = LocationModel(capped, "north")
+        hard.model.add(hard.met_total >= 16)
+        with pytest.raises(RosterInternalError, match="INFEASIBLE"):
+            run_alone(hard.model, 5.0)

@@ -188,6 +188,19 @@ def searches_made(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     return made
 
 
+def spy_on(monkeypatch: pytest.MonkeyPatch, owner: type, method: str) -> list[Any]:
+    """Records the objects `owner.method` is called on, in order."""
+    real = getattr(owner, method)
+    called: list[Any] = []
+
+    def watched(self: Any, *args: Any, **options: Any) -> Any:
+        called.append(self)
+        return real(self, *args, **options)
+
+    monkeypatch.setattr(owner, method, watched)
+    return called
+
+
 class TestSolveByTrack:
     def test_tracks_whose_rosters_keep_the_caps_together_are_the_proven_optimum(
         self, make_week, monkeypatch
@@ -206,30 +219,72 @@ class TestSolveByTrack:
         assert solution["objective"] == {"met": 17, "sessions": 4, "preferred_facilitator": 17}
         assert solution["bound"] == {"met": 17}
 
-    def test_a_counselor_both_tracks_want_beyond_the_cap_is_shared_on_the_whole_location(
-        self, make_week, monkeypatch
-    ):
-        # Alone, each track has g1 lead its process group; g1 leads one session a week.
-        searches = searches_made(monkeypatch)
+    @staticmethod
+    def one_counselor_both_tracks_want(make_week: Any) -> dict[str, Any]:
+        """Alone, each track has g1 lead its process group; g1 leads one session a week."""
         staff = [
             {"id": "g1", "facilitates": ["process"], "max_sessions": 1},
             {"id": "g2", "facilitates": ["process", "skills"]},
         ]
-        instance = make_week(
+        return make_week(
             stages=["early"] * 8,
             day_stages=["late"] * 9,
             staff=staff,
             prefer={n: "g1" for n in range(1, 9)},
             day_prefer={n: "g1" for n in range(1, 10)},
         )
-        solution = solved(instance, **BY_TRACK)
-        assert searches[:2] == [("evening",), ("day",)]
-        assert searches[2:] == [("day", "evening")]
+
+    @staticmethod
+    def assert_g1_leads_the_bigger_track(solution: dict[str, Any]) -> None:
         assert solution["status"] == "optimal"
-        # g1 leads the day track's process group, the bigger one
         assert solution["objective"] == {"met": 17, "sessions": 4, "preferred_facilitator": 9}
         led = [s["facilitator"] for s in solution["sessions"]]
         assert led.count("g1") == 1
+
+    @staticmethod
+    def g1_leads_every_process_group(monkeypatch: pytest.MonkeyPatch) -> None:
+        """The tracks' rosters (whoever leads them, they are optimal alone) with g1 leading
+        each process group: together over g1's cap of one."""
+        real = solver_module._Tracks.result
+
+        def result(self: Any) -> solver_module.LocationResult:
+            found = real(self)
+            for session in found.sessions:
+                if session["type"] == "process":
+                    session["facilitator"] = "g1"
+            return found
+
+        monkeypatch.setattr(solver_module._Tracks, "result", result)
+
+    def test_rosters_over_a_cap_are_brought_within_it_and_keep_what_the_tracks_proved(
+        self, make_week, monkeypatch
+    ):
+        self.g1_leads_every_process_group(monkeypatch)
+        searches = searches_made(monkeypatch)
+        met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
+        solution = solved(self.one_counselor_both_tracks_want(make_week), **BY_TRACK)
+        assert searches == [("evening",), ("day",), ("day", "evening")]
+        # most met and fewest sessions on the tracks only: the whole location searched only
+        # the preferred counselors, from the tracks' rosters within the caps
+        assert [search.instance.tracks_at("north") for search in met_searches] == [
+            ("evening",),
+            ("day",),
+        ]
+        self.assert_g1_leads_the_bigger_track(solution)
+
+    def test_rosters_no_one_can_bring_within_the_caps_are_searched_on_the_whole_location(
+        self, make_week, monkeypatch
+    ):
+        self.g1_leads_every_process_group(monkeypatch)
+        monkeypatch.setattr(solver_module, "within_caps", lambda *args, **options: None)
+        met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
+        solution = solved(self.one_counselor_both_tracks_want(make_week), **BY_TRACK)
+        assert [search.instance.tracks_at("north") for search in met_searches] == [
+            ("evening",),
+            ("day",),
+            ("day", "evening"),
+        ]
+        self.assert_g1_leads_the_bigger_track(solution)
 
     def test_without_time_for_it_the_location_is_searched_whole(self, make_week, monkeypatch):
         searches = searches_made(monkeypatch)

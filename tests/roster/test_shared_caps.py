@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from typing import Any
+
+from middlepath.roster.cpsat_run import Budget
+from middlepath.roster.instance import parse_instance
+from middlepath.roster.location_search import part
+from middlepath.roster.shared_caps import within_caps
+from middlepath.roster.validate import metrics, validate
+
+BUDGET = {"seconds": 5.0, "deterministic": True, "seed": 0, "workers": 1}
+
+
+def g1_leads_everything(instance: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each track's roster as searched alone: g1 leads its process and skills sessions."""
+    sessions = []
+    for track, prefix, stage in (("evening", "p", "early"), ("day", "d", "late")):
+        members = [p["id"] for p in instance["patients"] if p["id"].startswith(prefix)]
+        short = "eve" if track == "evening" else "day"
+        for slot, type_name, room in ((1, "process", "room-a"), (2, "skills", "room-a")):
+            sessions.append(
+                {
+                    "id": f"{short}-{slot}",
+                    "slot": f"{short}-mon-{slot}",
+                    "type": type_name,
+                    "stage": stage if type_name == "process" else None,
+                    "room": room,
+                    "facilitator": "g1",
+                    "members": members,
+                }
+            )
+    return sessions
+
+
+def test_another_counselor_takes_over_what_one_cannot_lead(make_week):
+    staff = [
+        {"id": "g1", "facilitates": ["process", "skills"], "max_sessions": 2},
+        {"id": "g2", "facilitates": ["process", "skills"]},
+    ]
+    raw = make_week(stages=["early"] * 8, day_stages=["late"] * 9, staff=staff)
+    instance = parse_instance(raw)
+    over = g1_leads_everything(raw)
+    assert [v.rule for v in validate(instance, part(instance, "north", over, []))] == [5]
+
+    shared = within_caps(
+        instance, "north", over, [], least_sessions=4, limit=5.0, budget=Budget(**BUDGET)
+    )
+
+    assert shared is not None
+    roster = part(instance, "north", *shared)
+    assert validate(instance, roster) == []
+    measured = metrics(instance, roster)
+    assert (measured.met, measured.sessions) == (17, 4)
+    led = [s["facilitator"] for s in shared[0]]
+    assert led.count("g1") <= 2
+
+
+def test_none_when_nobody_can_take_over(make_week):
+    # g1 alone: four sessions to lead, two allowed; fewer met or none is not the same roster.
+    staff = [{"id": "g1", "facilitates": ["process", "skills"], "max_sessions": 2}]
+    raw = make_week(stages=["early"] * 8, day_stages=["late"] * 9, staff=staff)
+    instance = parse_instance(raw)
+
+    over = g1_leads_everything(raw)
+    shared = within_caps(
+        instance, "north", over, [], least_sessions=0, limit=5.0, budget=Budget(**BUDGET)
+    )
+
+    assert shared is None
