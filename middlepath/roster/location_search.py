@@ -83,6 +83,7 @@ class LocationSearch:
         self.full = LocationModel(instance, location)
         self.start_sessions, self.start_unmet = own_roster(instance, location, start)
         self.best = self.full.values_of_roster(self.start_sessions, set(self.start_unmet))
+        self._start_values = self.best
         self.bound = len(self.full.possible)
         if known_bound is not None:
             self.bound = min(self.bound, known_bound)
@@ -243,6 +244,10 @@ class LocationSearch:
         full.add_preferences()
         if not full.preferred:
             return
+        if self.best is self._start_values:
+            # Taken before the preference variables existed, the start roster's values do
+            # not say who sits with their preferred counselor; taken again now, they do.
+            self.best = full.values_of_roster(self.start_sessions, set(self.start_unmet))
         full.model.maximize(sum(full.preferred.values()))
         full.hint(self.best)
         solver, status = run(

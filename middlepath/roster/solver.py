@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from middlepath.roster.baseline import baseline
@@ -41,8 +40,8 @@ from middlepath.roster.validate import RosterInternalError, ensure_valid, metric
 # as one model when the tracks' rosters together break a counselor's cap.
 SHARE_TRACKS = 0.7
 # Most of a location's remaining time for bringing the tracks' rosters within the caps
-# (`shared_caps.py`), which ends as soon as it does (1 x 150: in 0.2-0.6 s).
-SHARE_WITHIN_CAPS = 0.1
+# (`shared_caps.py`), which ends as soon as it does (1 x 150: in 0.2-0.7 s, when at all).
+SHARE_WITHIN_CAPS = 0.05
 
 
 def solve_location(
@@ -77,32 +76,24 @@ def solve_location(
     apart.step(lambda search, seconds: search.most_met_fewest_sessions(seconds), rest())
     first = apart.result()
     first_valid = _keeps_rules(instance, first)
-    if not first_valid:
-        # Together the tracks' rosters need more of a counselor than the week has: the same
-        # patients met within the caps, in as few sessions as the tracks' if it can.
+    if first.optimal and not first_valid:
+        # Together the tracks' rosters need more of a counselor than the week has; the same
+        # patients met in as many sessions within the caps are the location's proven most
+        # met and fewest sessions, and only the preferred counselors are left to search, on
+        # the whole location (the tracks' preferred rosters would break the caps again).
         shared = within_caps(
             instance,
             location,
             first.sessions,
             first.unmet,
-            least_sessions=len(first.sessions) if first.optimal else 0,
             limit=rest() * SHARE_WITHIN_CAPS,
             budget=budget,
         )
         if shared is not None and validate(instance, part(instance, location, *shared)) == []:
-            first_valid = True
-            fewest = len(shared[0]) <= len(first.sessions)
-            first = replace(
-                first, sessions=shared[0], unmet=shared[1], optimal=first.optimal and fewest
-            )
-            if first.optimal:
-                # The location's most met and fewest sessions, proven by the tracks; the
-                # preferred counselors on the whole location (the tracks' preferred rosters
-                # would break the caps again).
-                search = whole(part(instance, location, first.sessions, first.unmet), rest())
-                search.start_proven()
-                search.most_preferred(rest())
-                return search.result()
+            search = whole(part(instance, location, *shared), rest())
+            search.start_proven()
+            search.most_preferred(rest())
+            return search.result()
     if not (first_valid and first.optimal):
         # The tracks' rosters need more of a counselor than the week has, or their most met
         # and fewest sessions are not proven: search the whole location, knowing the bound.

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from middlepath.roster.instance import Instance, parse_instance
+
 Builder = Callable[..., dict[str, Any]]
 
 
@@ -151,3 +153,31 @@ def nine_early_roster(nine_early: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def copy_of() -> Callable[[dict[str, Any]], dict[str, Any]]:
     return copy.deepcopy
+
+
+@pytest.fixture
+def two_process_groups() -> tuple[Instance, list[dict[str, Any]]]:
+    """Sixteen early-stage patients who all prefer g1, and their roster: two process groups
+    in the same slot, p01-p08 with g1 and p09-p16 with g2, then two skills groups."""
+    instance = parse_instance(week(stages=["early"] * 16, prefer={n: "g1" for n in range(1, 17)}))
+    ids = [p.id for p in instance.patients]
+    sessions = [
+        {
+            "id": f"x{n}",
+            "slot": slot,
+            "type": type_name,
+            "stage": "early" if type_name == "process" else None,
+            "room": room,
+            "facilitator": leader,
+            "members": members,
+        }
+        for n, (slot, type_name, room, leader, members) in enumerate(
+            [
+                ("eve-mon-1", "process", "room-a", "g1", ids[:8]),
+                ("eve-mon-1", "process", "room-b", "g2", ids[8:]),
+                ("eve-mon-2", "skills", "room-a", "g1", ids[:8]),
+                ("eve-mon-2", "skills", "room-b", "g2", ids[8:]),
+            ]
+        )
+    ]
+    return instance, sessions

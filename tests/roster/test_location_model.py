@@ -90,39 +90,10 @@ class TestLocationModel:
 
 
 class TestValuesOfARoster:
-    @staticmethod
-    def two_process_groups(make_week: Any) -> tuple[Any, list[dict[str, Any]]]:
-        """Sixteen early-stage patients in two process groups of the same slot, p01-p08 with
-        g1 and p09-p16 with g2; everyone prefers g1."""
-        instance = parse_instance(
-            make_week(stages=["early"] * 16, prefer={n: "g1" for n in range(1, 17)})
-        )
-        ids = [p.id for p in instance.patients]
-        sessions = [
-            {
-                "id": f"x{n}",
-                "slot": slot,
-                "type": type_name,
-                "stage": "early" if type_name == "process" else None,
-                "room": room,
-                "facilitator": leader,
-                "members": members,
-            }
-            for n, (slot, type_name, room, leader, members) in enumerate(
-                [
-                    ("eve-mon-1", "process", "room-a", "g1", ids[:8]),
-                    ("eve-mon-1", "process", "room-b", "g2", ids[8:]),
-                    ("eve-mon-2", "skills", "room-a", "g1", ids[:8]),
-                    ("eve-mon-2", "skills", "room-b", "g2", ids[8:]),
-                ]
-            )
-        ]
-        return instance, sessions
-
-    def test_once_preferences_are_modelled_they_say_who_sits_with_whom(self, make_week):
+    def test_once_preferences_are_modelled_they_say_who_sits_with_whom(self, two_process_groups):
         # The model counts seats per slot and kind; which of the slot's two process groups
         # a patient is in only the preference variables keep.
-        instance, sessions = self.two_process_groups(make_week)
+        instance, sessions = two_process_groups
         model = LocationModel(instance, "north")
         model.add_preferences()
         values = model.values_of_roster(sessions, set())
@@ -133,8 +104,10 @@ class TestValuesOfARoster:
         process = {s["facilitator"]: s["members"] for s in written if s["type"] == "process"}
         assert process["g1"] == [f"p{n:02d}" for n in range(1, 9)]
 
-    def test_soft_caps_count_what_a_counselor_leads_over_the_cap(self, make_week):
-        _, sessions = self.two_process_groups(make_week)
+    def test_soft_caps_count_what_a_counselor_leads_over_the_cap(
+        self, make_week, two_process_groups
+    ):
+        _, sessions = two_process_groups
         capped = parse_instance(
             make_week(
                 stages=["early"] * 16,

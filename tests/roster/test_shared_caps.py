@@ -42,9 +42,7 @@ def test_another_counselor_takes_over_what_one_cannot_lead(make_week):
     over = g1_leads_everything(raw)
     assert [v.rule for v in validate(instance, part(instance, "north", over, []))] == [5]
 
-    shared = within_caps(
-        instance, "north", over, [], least_sessions=4, limit=5.0, budget=Budget(**BUDGET)
-    )
+    shared = within_caps(instance, "north", over, [], limit=5.0, budget=Budget(**BUDGET))
 
     assert shared is not None
     roster = part(instance, "north", *shared)
@@ -62,8 +60,6 @@ def test_none_when_nobody_can_take_over(make_week):
     instance = parse_instance(raw)
 
     over = g1_leads_everything(raw)
-    shared = within_caps(
-        instance, "north", over, [], least_sessions=0, limit=5.0, budget=Budget(**BUDGET)
-    )
+    shared = within_caps(instance, "north", over, [], limit=5.0, budget=Budget(**BUDGET))
 
     assert shared is None
