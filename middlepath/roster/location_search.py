@@ -218,7 +218,7 @@ class LocationSearch:
         )
         if status in SOLVED and round(solver.objective_value) > full.met_in(self.best):
             sessions, unmet = classes.roster(classes.snapshot(solver))
-            if validate(self.instance, part(self.instance, self.location, sessions, unmet)) == []:
+            if keeps_rules(self.instance, self.location, sessions, unmet):
                 self.best = full.values_of_roster(sessions, set(unmet)) or self.best
 
     def start_proven(self) -> None:
@@ -306,6 +306,13 @@ def part(
     """One location's roster as a whole solution: everyone elsewhere unmet."""
     elsewhere = [p.id for p in instance.patients if p.location != location]
     return {"format": SOLUTION_FORMAT, "sessions": sessions, "unmet": unmet + elsewhere}
+
+
+def keeps_rules(
+    instance: Instance, location: str, sessions: list[dict[str, Any]], unmet: list[str]
+) -> bool:
+    """Whether one location's roster breaks no hard rule."""
+    return validate(instance, part(instance, location, sessions, unmet)) == []
 
 
 def score(

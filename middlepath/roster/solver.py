@@ -28,12 +28,13 @@ from middlepath.roster.location_search import (
     SHORT_ALLOWANCE,
     LocationResult,
     LocationSearch,
+    keeps_rules,
     own_roster,
     part,
     score,
 )
 from middlepath.roster.shared_caps import within_caps
-from middlepath.roster.validate import RosterInternalError, ensure_valid, metrics, validate
+from middlepath.roster.validate import RosterInternalError, ensure_valid, metrics
 
 # Share of a location's remaining time for searching its tracks apart, first for the most
 # met and fewest sessions, then for the preferred counselors; the rest is for the location
@@ -72,10 +73,19 @@ def solve_location(
     if allowance < SHORT_ALLOWANCE or len(tracks) < 2:
         return whole(fallback, allowance).search_all(allowance)
     rest = budget.allow(allowance)
+
+    def most_preferred_from(sessions: list[dict[str, Any]], unmet: list[str]) -> LocationResult:
+        """Step 6 on the whole location, from a roster proven to meet the most in the fewest
+        sessions."""
+        search = whole(part(instance, location, sessions, unmet), rest())
+        search.start_proven()
+        search.most_preferred(rest())
+        return search.result()
+
     apart = _Tracks(instance, location, tracks, budget=budget, start=fallback, progress=progress)
     apart.step(lambda search, seconds: search.most_met_fewest_sessions(seconds), rest())
     first = apart.result()
-    first_valid = _keeps_rules(instance, first)
+    first_valid = keeps_rules(instance, location, first.sessions, first.unmet)
     if first.optimal and not first_valid:
         # Together the tracks' rosters need more of a counselor than the week has; the same
         # patients met in as many sessions within the caps are the location's proven most
@@ -89,11 +99,8 @@ def solve_location(
             limit=rest() * SHARE_WITHIN_CAPS,
             budget=budget,
         )
-        if shared is not None and validate(instance, part(instance, location, *shared)) == []:
-            search = whole(part(instance, location, *shared), rest())
-            search.start_proven()
-            search.most_preferred(rest())
-            return search.result()
+        if shared is not None and keeps_rules(instance, location, *shared):
+            return most_preferred_from(*shared)
     if not (first_valid and first.optimal):
         # The tracks' rosters need more of a counselor than the week has, or their most met
         # and fewest sessions are not proven: search the whole location, knowing the bound.
@@ -107,18 +114,11 @@ def solve_location(
     # The location's most met and fewest sessions are proven; now the preferred counselors.
     apart.step(lambda search, seconds: search.most_preferred(seconds), rest())
     second = apart.result()
-    if _keeps_rules(instance, second):
+    if keeps_rules(instance, location, second.sessions, second.unmet):
         if second.optimal:
             return second
         first = second
-    search = whole(part(instance, location, first.sessions, first.unmet), rest())
-    search.start_proven()
-    search.most_preferred(rest())
-    return search.result()
-
-
-def _keeps_rules(instance: Instance, result: LocationResult) -> bool:
-    return validate(instance, part(instance, result.location, result.sessions, result.unmet)) == []
+    return most_preferred_from(first.sessions, first.unmet)
 
 
 class _Tracks:
