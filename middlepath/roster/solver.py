@@ -86,11 +86,12 @@ def solve_location(
     apart.step(lambda search, seconds: search.most_met_fewest_sessions(seconds), rest())
     first = apart.result()
     first_valid = keeps_rules(instance, location, first.sessions, first.unmet)
-    if first.optimal and not first_valid:
-        # Together the tracks' rosters need more of a counselor than the week has; the same
-        # patients met in as many sessions within the caps are the location's proven most
-        # met and fewest sessions, and only the preferred counselors are left to search, on
-        # the whole location (the tracks' preferred rosters would break the caps again).
+    if not first_valid:
+        # Together the tracks' rosters need more of a counselor than the week has. The same
+        # patients met in as many sessions within the caps are, if the tracks proved theirs,
+        # the location's proven most met and fewest sessions, and only the preferred
+        # counselors are left to search, on the whole location (the tracks' preferred
+        # rosters would break the caps again); if not, they are the best start there is.
         shared = within_caps(
             instance,
             location,
@@ -100,7 +101,10 @@ def solve_location(
             budget=budget,
         )
         if shared is not None and keeps_rules(instance, location, *shared):
-            return most_preferred_from(*shared)
+            if first.optimal:
+                return most_preferred_from(*shared)
+            first = LocationResult(location, *shared, first.bound_met, optimal=False)
+            first_valid = True
     if not (first_valid and first.optimal):
         # The tracks' rosters need more of a counselor than the week has, or their most met
         # and fewest sessions are not proven: search the whole location, knowing the bound.

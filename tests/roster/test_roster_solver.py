@@ -12,9 +12,10 @@ from middlepath.roster import location_search
 from middlepath.roster import solver as solver_module
 from middlepath.roster.baseline import baseline
 from middlepath.roster.generate import generate_instance
-from middlepath.roster.instance import Instance
+from middlepath.roster.instance import SOLUTION_FORMAT, Instance
 from middlepath.roster.location_model import SOLVED, LocationModel
 from middlepath.roster.location_search import SHORT_ALLOWANCE, LocationSearch
+from middlepath.roster.shared_caps import within_caps
 from middlepath.roster.validate import RosterInternalError, validate
 from tests.roster.solving import solver_examples
 
@@ -188,6 +189,15 @@ def searches_made(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     return made
 
 
+def nobody_met(instance: Instance) -> dict[str, Any]:
+    """A valid roster that meets nobody (a start worse than any search's)."""
+    return {
+        "format": SOLUTION_FORMAT,
+        "sessions": [],
+        "unmet": [p.id for p in instance.patients],
+    }
+
+
 def spy_on(monkeypatch: pytest.MonkeyPatch, owner: type, method: str) -> list[Any]:
     """Records the objects `owner.method` is called on, in order."""
     real = getattr(owner, method)
@@ -242,9 +252,12 @@ class TestSolveByTrack:
         assert led.count("g1") == 1
 
     @staticmethod
-    def g1_leads_every_process_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    def g1_leads_every_process_group(
+        monkeypatch: pytest.MonkeyPatch, *, proven: bool = True
+    ) -> None:
         """The tracks' rosters (whoever leads them, they are optimal alone) with g1 leading
-        each process group: together over g1's cap of one."""
+        each process group: together over g1's cap of one. Not `proven`, they are as if
+        the tracks' searches had run out of time."""
         real = solver_module._Tracks.result
 
         def result(self: Any) -> solver_module.LocationResult:
@@ -252,6 +265,7 @@ class TestSolveByTrack:
             for session in found.sessions:
                 if session["type"] == "process":
                     session["facilitator"] = "g1"
+            found.optimal = found.optimal and proven
             return found
 
         monkeypatch.setattr(solver_module._Tracks, "result", result)
@@ -270,6 +284,29 @@ class TestSolveByTrack:
             ("evening",),
             ("day",),
         ]
+        self.assert_g1_leads_the_bigger_track(solution)
+
+    def test_unproven_rosters_over_a_cap_within_it_start_the_whole_location_search(
+        self, make_week, monkeypatch
+    ):
+        self.g1_leads_every_process_group(monkeypatch, proven=False)
+        shared: list[Any] = []
+
+        def recorded(*args: Any, **options: Any) -> Any:
+            shared.append(within_caps(*args, **options))
+            return shared[-1]
+
+        monkeypatch.setattr(solver_module, "within_caps", recorded)
+        # a baseline that meets nobody, so only the roster within the caps meets everyone
+        monkeypatch.setattr(solver_module, "baseline", nobody_met)
+        met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
+        solution = solved(self.one_counselor_both_tracks_want(make_week), **BY_TRACK)
+        whole = met_searches[-1]
+        assert whole.instance.tracks_at("north") == ("day", "evening")
+        # all met within g1's cap: the whole location's search starts from there, not from
+        # the baseline
+        assert shared and shared[0] is not None
+        assert (whole.start_sessions, whole.start_unmet) == (shared[0][0], [])
         self.assert_g1_leads_the_bigger_track(solution)
 
     def test_rosters_no_one_can_bring_within_the_caps_are_searched_on_the_whole_location(
