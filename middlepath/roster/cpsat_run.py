@@ -106,7 +106,10 @@ def run(
     search: Search = Search.FULL,
     linearization: int = 2,
     lp_symmetry: bool = False,
+    restart: int = 0,
 ) -> tuple[cp_model.CpSolver, Any]:
+    """One CP-SAT run within `limit`; `restart` counts the runs of one search before this
+    one, each with a seed of its own."""
     solver = cp_model.CpSolver()
     params = solver.parameters
     if search is Search.LOCAL and budget.deterministic:
@@ -123,7 +126,7 @@ def run(
         # of a 150-patient location's five (12 x 150 in 60 s), and all of a short sessions
         # step's time, which then returned no roster at all.
         params.cp_model_presolve = False
-    params.random_seed = budget.seed
+    params.random_seed = budget.seed + restart
     params.num_workers = 1 if budget.deterministic else budget.workers
     # Presolve turns the met/seat links into enforced constraints, and only linearization
     # level 2 puts those into the LP; without it CP-SAT proves almost no bound on `met`.

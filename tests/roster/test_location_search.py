@@ -2,7 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from middlepath.roster.cpsat_run import Budget
+from middlepath.roster import location_search
+from middlepath.roster.baseline import baseline
+from middlepath.roster.cpsat_run import Budget, Watcher
+from middlepath.roster.generate import generate_instance
+from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_model import LocationModel
 from middlepath.roster.location_search import LocationSearch, part
 
@@ -36,3 +40,39 @@ def test_the_preferred_step_starts_from_who_sits_with_their_counselor(
     preferred = search.full.preferred
     assert sum(hinted.get(var.index, 0) for var in preferred.values()) == 8
     assert search.result().optimal
+
+
+def test_the_bound_step_starts_again_with_another_seed_from_its_best_roster(monkeypatch):
+    # From the baseline (no seats step), with runs of a hundredth of a second: each run that
+    # falls short of the bound is followed by one with the next seed, hinted with the best
+    # roster so far, until the bound is met or the step's time is spent.
+    instance = parse_instance(generate_instance(locations=1, patients_per_location=60, seed=3))
+    monkeypatch.setattr(location_search, "RESTART_SECONDS", 0.01)
+    monkeypatch.setattr(LocationSearch, "_seats", lambda self, plan, lean: None)
+    real_run = location_search.run
+    runs: list[tuple[int, float, int]] = []
+
+    def watched(model: Any, **options: Any) -> Any:
+        solver, status = real_run(model, **options)
+        callback = options.get("callback")
+        if isinstance(callback, Watcher) and callback.own_bound:
+            runs.append((options["restart"], options["limit"], round(solver.objective_value)))
+        return solver, status
+
+    monkeypatch.setattr(location_search, "run", watched)
+    search = LocationSearch(
+        instance,
+        "loc0",
+        budget=Budget(seconds=10.0, deterministic=True, seed=0, workers=1),
+        start=baseline(instance),
+        progress=None,
+        short=False,
+    )
+    search.most_met_fewest_sessions(1.0)
+
+    assert len(runs) >= 2
+    assert [restart for restart, _, _ in runs] == list(range(len(runs)))
+    assert all(limit <= 0.015 for _, limit, _ in runs[:-1])
+    found = [met for _, _, met in runs]
+    assert found == sorted(found)
+    assert search.full.met_in(search.best) >= found[-1]
