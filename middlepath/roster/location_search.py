@@ -10,7 +10,8 @@ CP-SAT model (`location_model.py`) and the steps that share its time, in order:
 3. *bound*: the full model, started from it (the days are free again), maximizes `met`
    with the LP search running, whose root relaxation proves a tighter bound within a
    second or so, and whose dives and neighbourhoods find the last few patients in the time
-   left (it runs on as the met step);
+   left (it runs on as the met step, starting again with another seed every few seconds
+   while short of the bound);
 4. *met*: when time is short, local search only from the best roster so far, on every
    thread, with what time is left: moving a few seats at a time, thousands of times a
    second, it finds the last patients faster than re-solving neighbourhoods does. With
