@@ -10,6 +10,7 @@ from ortools.sat.python import cp_model
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_model import SOLVED, LocationModel
+from middlepath.roster.solver import solve
 from middlepath.roster.validate import RosterInternalError
 from tests.roster.solving import run_alone, solver_examples
 
@@ -32,6 +33,13 @@ def fewest_sessions(
     solver, status = run_alone(model.model, seconds)
     found = round(solver.objective_value) if status in SOLVED else -1
     return solver.status_name(status), found, round(solver.best_objective_bound)
+
+
+def is_solution(model: LocationModel, values: dict[int, int]) -> bool:
+    """Whether the values (0 where missing) keep every constraint of the model."""
+    for var in model.all_vars():
+        model.model.add(var == values.get(var.index, 0))
+    return run_alone(model.model, 5.0)[1] in SOLVED
 
 
 class TestLocationModel:
@@ -90,6 +98,24 @@ class TestLocationModel:
 
 
 class TestValuesOfARoster:
+    @solver_examples(8)
+    @given(patients=st.integers(min_value=16, max_value=45), seed=st.integers(0, 10_000))
+    def test_every_valid_roster_is_a_solution_of_the_preferred_step(self, patients, seed):
+        # The preferred step's redundant constraints (one decision per counselor and stage
+        # for all who ask for them) must cut off no roster, and its values say who is
+        # preferred as the format counts it.
+        instance = parse_instance(
+            generate_instance(locations=1, patients_per_location=patients, seed=seed)
+        )
+        solution = solve(instance, seconds=2.0, deterministic=True)
+        model = LocationModel(instance, instance.locations[0])
+        model.add_preferences()
+        values = model.values_of_roster(solution["sessions"], set(solution["unmet"]))
+        assert values or not solution["sessions"]  # {}: the roster does not fit the model
+        preferred = sum(values[var.index] for var in model.preferred.values())
+        assert preferred == solution["objective"]["preferred_facilitator"]
+        assert is_solution(model, values)
+
     def test_once_preferences_are_modelled_they_say_who_sits_with_whom(self, two_process_groups):
         # The model counts seats per slot and kind; which of the slot's two process groups
         # a patient is in only the preference variables keep.
@@ -99,6 +125,7 @@ class TestValuesOfARoster:
         values = model.values_of_roster(sessions, set())
         with_g1 = {p for p, var in model.preferred.items() if values[var.index]}
         assert with_g1 == {f"p{n:02d}" for n in range(1, 9)}
+        assert is_solution(model, values)
         written, unmet = model.roster(values)
         assert unmet == []
         process = {s["facilitator"]: s["members"] for s in written if s["type"] == "process"}
