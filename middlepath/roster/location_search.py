@@ -174,9 +174,7 @@ class LocationSearch:
                 restart += 1
                 if status in SOLVED and math.isfinite(solver.best_objective_bound):
                     self.bound = min(self.bound, floor_bound(solver.best_objective_bound))
-                if status in SOLVED and round(solver.objective_value) >= met:
-                    self.best = full.snapshot(solver)
-                    met = round(solver.objective_value)
+                met = self._keep_if_meets(met, solver, status)
                 optimal = status == cp_model.OPTIMAL or met >= self.bound
                 patient = status not in SOLVED
 
@@ -190,9 +188,7 @@ class LocationSearch:
                 callback=self._watch(self.bound, False),
                 search=self._improve,
             )
-            if status in SOLVED and round(solver.objective_value) >= met:
-                self.best = full.snapshot(solver)
-                met = round(solver.objective_value)
+            met = self._keep_if_meets(met, solver, status)
             optimal = met >= self.bound
         if optimal:
             self.bound = met
@@ -216,6 +212,14 @@ class LocationSearch:
             self.best = full.snapshot(solver)
         self.searched = 2
         self.proven = optimal and status == cp_model.OPTIMAL
+
+    def _keep_if_meets(self, met: int, solver: cp_model.CpSolver, status: Any) -> int:
+        """A met search's roster becomes the best if it meets no fewer than `met`, the best
+        so far; how many the best meets now."""
+        if status in SOLVED and round(solver.objective_value) >= met:
+            self.best = self.full.snapshot(solver)
+            return round(solver.objective_value)
+        return met
 
     def _seats(self, plan: Any, lean: bool) -> None:
         full = self.full

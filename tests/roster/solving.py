@@ -3,11 +3,14 @@ hypothesis settings of their property tests."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from ortools.sat.python import cp_model
 
+from middlepath.roster import location_search
 from middlepath.roster.cpsat_run import Budget, run
 
 
@@ -27,3 +30,22 @@ def solver_examples(count: int) -> settings:
         database=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
+
+
+def watch_runs(
+    monkeypatch: pytest.MonkeyPatch, record: Callable[[dict[str, Any], cp_model.CpSolver, Any], Any]
+) -> list[Any]:
+    """Records each CP-SAT run of a location's search as `record(options, solver, status)`
+    gives it (None: not recorded)."""
+    real_run = location_search.run
+    runs: list[Any] = []
+
+    def watched(model: cp_model.CpModel, **options: Any) -> tuple[cp_model.CpSolver, Any]:
+        solver, status = real_run(model, **options)
+        entry = record(options, solver, status)
+        if entry is not None:
+            runs.append(entry)
+        return solver, status
+
+    monkeypatch.setattr(location_search, "run", watched)
+    return runs

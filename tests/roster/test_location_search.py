@@ -9,6 +9,7 @@ from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_model import LocationModel
 from middlepath.roster.location_search import LocationSearch, part
+from tests.roster.solving import watch_runs
 
 
 def test_the_preferred_step_starts_from_who_sits_with_their_counselor(
@@ -49,17 +50,14 @@ def test_the_bound_step_starts_again_with_another_seed_from_its_best_roster(monk
     instance = parse_instance(generate_instance(locations=1, patients_per_location=60, seed=3))
     monkeypatch.setattr(location_search, "RESTART_SECONDS", 0.01)
     monkeypatch.setattr(LocationSearch, "_seats", lambda self, plan, lean: None)
-    real_run = location_search.run
-    runs: list[tuple[int, float, int]] = []
 
-    def watched(model: Any, **options: Any) -> Any:
-        solver, status = real_run(model, **options)
+    def restart_limit_met(options: dict[str, Any], solver: Any, _status: Any) -> Any:
         callback = options.get("callback")
         if isinstance(callback, Watcher) and callback.own_bound:
-            runs.append((options["restart"], options["limit"], round(solver.objective_value)))
-        return solver, status
+            return options["restart"], options["limit"], round(solver.objective_value)
+        return None
 
-    monkeypatch.setattr(location_search, "run", watched)
+    runs = watch_runs(monkeypatch, restart_limit_met)
     search = LocationSearch(
         instance,
         "loc0",

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from ortools.sat.python import cp_model
 
-from middlepath.roster import location_search
 from middlepath.roster import solver as solver_module
 from middlepath.roster.baseline import baseline
 from middlepath.roster.generate import generate_instance
@@ -17,7 +17,7 @@ from middlepath.roster.location_model import SOLVED, LocationModel
 from middlepath.roster.location_search import SHORT_ALLOWANCE, LocationSearch
 from middlepath.roster.shared_caps import within_caps
 from middlepath.roster.validate import RosterInternalError, validate
-from tests.roster.solving import solver_examples
+from tests.roster.solving import solver_examples, watch_runs
 
 # Short deterministic limits keep the suite fast and its results independent of machine load.
 QUICK = {"seconds": 2.0, "deterministic": True}
@@ -40,21 +40,13 @@ def fingerprint(solution: dict[str, Any]) -> str:
 FULL, LNS, LOCAL = (False, False), (True, False), (False, True)
 
 
-def watch_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[bool, bool], int | None]]:
-    """Records each CP-SAT run of a solve: which search it really ran (neighbourhoods only,
-    local search only) and the objective it found."""
-    real_run = location_search.run
-    runs: list[tuple[tuple[bool, bool], int | None]] = []
-
-    def watched(model, **options):
-        solver, status = real_run(model, **options)
-        found = round(solver.objective_value) if status in SOLVED else None
-        search = (solver.parameters.use_lns_only, solver.parameters.use_ls_only)
-        runs.append((search, found))
-        return solver, status
-
-    monkeypatch.setattr(location_search, "run", watched)
-    return runs
+def searches_and_found(
+    options: dict[str, Any], solver: cp_model.CpSolver, status: Any
+) -> tuple[tuple[bool, bool], int | None]:
+    """Which search a run really ran (neighbourhoods only, local search only) and the
+    objective it found."""
+    found = round(solver.objective_value) if status in SOLVED else None
+    return (solver.parameters.use_lns_only, solver.parameters.use_ls_only), found
 
 
 class TestSolveKnownOptima:
@@ -359,7 +351,7 @@ class TestSolveLargerWeeks:
         # neighbourhood searches alone take the roster from there (a deterministic run never
         # searches locally), and the sessions and preferred-counselor steps improve it the
         # same way in their fraction of a second.
-        runs = watch_runs(monkeypatch)
+        runs = watch_runs(monkeypatch, searches_and_found)
         instance = generate_instance(locations=1, patients_per_location=150, seed=2026)
         solution = solved(instance, seconds=3.0)
         # days, then most met alone (in three seconds the days' bound stays open), seats,
@@ -382,7 +374,7 @@ class TestSolveLargerWeeks:
     ) -> tuple[list[tuple[tuple[bool, bool], int | None]], list[tuple[bool, bool]], dict[str, Any]]:
         """A location of 150 in a short wall-clock run: its CP-SAT runs (search and roster
         found), their searches, and the valid solution."""
-        runs = watch_runs(monkeypatch)
+        runs = watch_runs(monkeypatch, searches_and_found)
         instance = generate_instance(locations=1, patients_per_location=150, seed=2026)
         # Still short, with some room for the last steps: loading this model takes local
         # search about 0.05 s before it returns its start (longer on a slow machine), and
