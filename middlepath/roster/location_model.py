@@ -459,9 +459,11 @@ class LocationModel:
     def sessions_in(self, values: Mapping[int, int]) -> int:
         return sum(values.get(var.index, 0) for var in self.lead.values())
 
-    def values_of_roster(self, sessions: list[dict[str, Any]], unmet: set[str]) -> dict[int, int]:
+    def values_of_roster(
+        self, sessions: list[dict[str, Any]], unmet: set[str]
+    ) -> dict[int, int] | None:
         """Model values of a roster (to start from the baseline), valid except perhaps for
-        counselors' caps (their overload is left at 0); {} if it does not fit the model,
+        counselors' caps (their overload is left at 0); None if it does not fit the model,
         which would be a modelling bug, so the caller just does not use it."""
         values: dict[int, int] = {}
         capacity = {r.id: r.capacity for r in self.rooms}
@@ -470,7 +472,7 @@ class LocationModel:
         for p in self.patients:
             if p.id not in unmet:
                 if p.id not in self.possible:
-                    return {}
+                    return None
                 values[self.met[p.id].index] = 1
         for session in sessions:
             kind = Kind(session["type"], session["stage"] if same_stage[session["type"]] else None)
@@ -479,7 +481,7 @@ class LocationModel:
                 (session["slot"], session["facilitator"], capacity[session["room"]])
             )
             if key not in self.lead or room is None:
-                return {}
+                return None
             values[self.lead[key].index] = 1
             values[self.size[key].index] = len(session["members"])
             values[room.index] = 1
@@ -489,7 +491,7 @@ class LocationModel:
                 sit = self.sit.get((member, session["slot"], kind))
                 come = self.come.get((member, block_of[session["slot"]]))
                 if sit is None or come is None:
-                    return {}
+                    return None
                 values[sit.index] = 1
                 values[come.index] = 1
         values.update(self._preference_values(sessions))

@@ -86,7 +86,8 @@ class LocationSearch:
         self.short = short
         self.full = LocationModel(instance, location)
         self.start_sessions, self.start_unmet = own_roster(instance, location, start)
-        self.best = self.full.values_of_roster(self.start_sessions, set(self.start_unmet))
+        # A start that does not fit the model (a modelling bug) is no start: nobody met.
+        self.best = self.full.values_of_roster(self.start_sessions, set(self.start_unmet)) or {}
         self._start_values = self.best
         self.bound = len(self.full.possible)
         if known_bound is not None:
@@ -241,7 +242,9 @@ class LocationSearch:
         if status in SOLVED and round(solver.objective_value) > full.met_in(self.best):
             sessions, unmet = classes.roster(classes.snapshot(solver))
             if keeps_rules(self.instance, self.location, sessions, unmet):
-                self.best = full.values_of_roster(sessions, set(unmet)) or self.best
+                values = full.values_of_roster(sessions, set(unmet))
+                if values is not None:
+                    self.best = values
 
     def start_proven(self) -> None:
         """The roster it starts from is proven to meet the most with the fewest sessions
@@ -269,7 +272,7 @@ class LocationSearch:
         if self.best is self._start_values:
             # Taken before the preference variables existed, the start roster's values do
             # not say who sits with their preferred counselor; taken again now, they do.
-            self.best = full.values_of_roster(self.start_sessions, set(self.start_unmet))
+            self.best = full.values_of_roster(self.start_sessions, set(self.start_unmet)) or {}
         full.model.maximize(sum(full.preferred.values()))
         full.hint(self.best)
         solver, status = run(

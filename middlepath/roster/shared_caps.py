@@ -34,7 +34,7 @@ def within_caps(
     other rule; None if none is found within `limit`."""
     full = LocationModel(instance, location, soft_caps=True)
     values = full.values_of_roster(sessions, set(unmet))
-    if not values:
+    if values is None:
         return None
     full.model.add(full.met_total >= full.met_in(values))
     full.model.add(full.session_total <= full.sessions_in(values))

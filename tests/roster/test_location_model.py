@@ -111,7 +111,7 @@ class TestValuesOfARoster:
         model = LocationModel(instance, instance.locations[0])
         model.add_preferences()
         values = model.values_of_roster(solution["sessions"], set(solution["unmet"]))
-        assert values or not solution["sessions"]  # {}: the roster does not fit the model
+        assert values is not None
         preferred = sum(values[var.index] for var in model.preferred.values())
         assert preferred == solution["objective"]["preferred_facilitator"]
         assert is_solution(model, values)
@@ -123,6 +123,7 @@ class TestValuesOfARoster:
         model = LocationModel(instance, "north")
         model.add_preferences()
         values = model.values_of_roster(sessions, set())
+        assert values is not None
         with_g1 = {p for p, var in model.preferred.items() if values[var.index]}
         assert with_g1 == {f"p{n:02d}" for n in range(1, 9)}
         assert is_solution(model, values)
@@ -130,6 +131,15 @@ class TestValuesOfARoster:
         assert unmet == []
         process = {s["facilitator"]: s["members"] for s in written if s["type"] == "process"}
         assert process["g1"] == [f"p{n:02d}" for n in range(1, 9)]
+
+    def test_a_roster_the_model_cannot_hold_has_no_values(self, two_process_groups):
+        # An empty roster is all zeros; a session of a counselor the model has no such
+        # session for (here one who does not work there) fits no values at all.
+        instance, sessions = two_process_groups
+        model = LocationModel(instance, "north")
+        assert model.values_of_roster([], {p.id for p in instance.patients}) == {}
+        stranger = [{**sessions[0], "facilitator": "g9"}, *sessions[1:]]
+        assert model.values_of_roster(stranger, set()) is None
 
     def test_soft_caps_count_what_a_counselor_leads_over_the_cap(
         self, make_week, two_process_groups
@@ -147,7 +157,9 @@ class TestValuesOfARoster:
         model = LocationModel(capped, "north", soft_caps=True)
         model.model.add(model.met_total >= 16)
         model.model.minimize(sum(model.over_caps.values()))
-        model.hint(model.values_of_roster(sessions, set()))
+        values = model.values_of_roster(sessions, set())
+        assert values is not None
+        model.hint(values)
         solver, status = run_alone(model.model, 5.0)
         assert status == cp_model.OPTIMAL
         assert solver.objective_value == 1  # two slots need two sessions each: g1 leads both
