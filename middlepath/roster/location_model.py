@@ -18,7 +18,8 @@ Staff and rooms never cross locations, so each location is its own problem. Its 
   patient joins is decided when the roster is written out, always possible as sizes add up.
 - Only the third criterion needs to know who sits with which facilitator: its step adds
   `with_pref[p, s]` (p sits in their preferred counselor's process session) and counts those
-  patients into that session's size.
+  patients into that session's size; `granted[g, k]` (redundant) says whether any of those
+  who ask for g get g's sessions of kind k.
 """
 
 from __future__ import annotations
