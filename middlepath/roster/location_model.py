@@ -511,15 +511,15 @@ class LocationModel:
         for (patient_id, slot_id), var in self.with_pref.items():
             wanted = self.instance.patient_by_id[patient_id].prefer_facilitator
             values[var.index] = int(led_by[patient_id].get(slot_id) == wanted)
+        granted = set()
         for patient_id, var in self.preferred.items():
-            wanted = self.instance.patient_by_id[patient_id].prefer_facilitator
+            patient = self.instance.patient_by_id[patient_id]
             leaders = led_by[patient_id].values()
-            values[var.index] = int(bool(leaders) and all(g == wanted for g in leaders))
-        granted = {
-            (patient.prefer_facilitator, self.process_kind(patient))
-            for patient in self.patients
-            if patient.id in self.preferred and values[self.preferred[patient.id].index]
-        }
+            values[var.index] = int(
+                bool(leaders) and all(g == patient.prefer_facilitator for g in leaders)
+            )
+            if values[var.index]:
+                granted.add((patient.prefer_facilitator, self.process_kind(patient)))
         for key, var in self.granted.items():
             values[var.index] = int(key in granted)
         return values
