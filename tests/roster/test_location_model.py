@@ -36,7 +36,8 @@ def fewest_sessions(
 
 
 def is_solution(model: LocationModel, values: dict[int, int]) -> bool:
-    """Whether the values (0 where missing) keep every constraint of the model."""
+    """Whether the values (0 where missing) keep every constraint of the model (to which
+    they are then added: the model serves for nothing else after)."""
     for var in model.all_vars():
         model.model.add(var == values.get(var.index, 0))
     return run_alone(model.model, 5.0)[1] in SOLVED
