@@ -111,8 +111,12 @@ class LocationSearch:
         """How the steps after the bound improve the roster they are given."""
         return Search.LOCAL if self.short else Search.FULL
 
-    def most_met_fewest_sessions(self, allowance: float) -> None:
-        """Steps 1-5 within `allowance` (seconds or deterministic)."""
+    def most_met_fewest_sessions(self, allowance: float, *, then_preferred: bool = False) -> None:
+        """Steps 1-5 within `allowance` (seconds or deterministic). With `then_preferred`,
+        step 6 follows in the same allowance, so the sessions step leaves it a share;
+        otherwise the sessions step may take all that is left (a track's search: 1 x 150 in
+        30 s, its day track proved its fewest sessions in 8 of 8 runs, against 4 of 8 with
+        a share kept back for nothing)."""
         full, budget = self.full, self.budget
         if not full.patients:
             self.proven = True
@@ -204,7 +208,7 @@ class LocationSearch:
         full.hint(self.best)
         solver, status = run(
             full.model,
-            limit=self._limit("sessions"),
+            limit=self._limit("sessions" if then_preferred else None),
             budget=budget,
             search=self._improve,
         )
@@ -289,7 +293,7 @@ class LocationSearch:
     def search_all(self, allowance: float) -> LocationResult:
         """Steps 1-5, then step 6 with the time left of `allowance`; the result."""
         left = self.budget.allow(allowance)
-        self.most_met_fewest_sessions(allowance)
+        self.most_met_fewest_sessions(allowance, then_preferred=True)
         self.most_preferred(left())
         return self.result()
 

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from middlepath.roster import location_search
 from middlepath.roster.baseline import baseline
 from middlepath.roster.cpsat_run import Budget, Watcher
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_model import LocationModel
-from middlepath.roster.location_search import LocationSearch, part
+from middlepath.roster.location_search import SHARE, LocationSearch, part
 from tests.roster.solving import watch_runs
 
 
@@ -74,3 +76,30 @@ def test_the_bound_step_starts_again_with_another_seed_from_its_best_roster(monk
     found = [met for _, _, met in runs]
     assert found == sorted(found)
     assert search.full.met_in(search.best) >= found[-1]
+
+
+@pytest.mark.parametrize(("then_preferred", "share"), [(True, SHARE["sessions"]), (False, 1.0)])
+def test_the_sessions_step_leaves_a_share_only_when_the_preferred_step_follows(
+    monkeypatch, then_preferred, share
+):
+    # The sessions step is the last run of steps 1-5: it is given all that is left of their
+    # allowance, or a share of it when step 6 is to follow in the same allowance.
+    instance = parse_instance(generate_instance(locations=1, patients_per_location=60, seed=3))
+
+    def limit_and_left(options: dict[str, Any], solver: Any, _status: Any) -> Any:
+        spent_before = options["budget"].spent - solver.deterministic_time
+        return options["limit"], spent_before
+
+    runs = watch_runs(monkeypatch, limit_and_left)
+    search = LocationSearch(
+        instance,
+        "loc0",
+        budget=Budget(seconds=10.0, deterministic=True, seed=0, workers=1),
+        start=baseline(instance),
+        progress=None,
+        short=False,
+    )
+    search.most_met_fewest_sessions(1.0, then_preferred=then_preferred)
+
+    limit, spent_before = runs[-1]
+    assert limit == pytest.approx(share * (1.0 - spent_before))
