@@ -301,6 +301,29 @@ class TestSolveByTrack:
         assert (whole.start_sessions, whole.start_unmet) == (shared[0][0], [])
         self.assert_g1_leads_the_bigger_track(solution)
 
+    def test_rosters_within_the_caps_only_with_fewer_met_start_the_whole_location_search(
+        self, make_week, monkeypatch
+    ):
+        self.g1_leads_every_process_group(monkeypatch)
+        fewer: list[Any] = []
+
+        def only_with_fewer_met(*args: Any, keep_met: bool = True, **options: Any) -> Any:
+            if keep_met:
+                return None
+            fewer.append(within_caps(*args, keep_met=False, **options))
+            return fewer[-1]
+
+        monkeypatch.setattr(solver_module, "within_caps", only_with_fewer_met)
+        # a baseline that meets nobody, so any roster within the caps is a better start
+        monkeypatch.setattr(solver_module, "baseline", nobody_met)
+        met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
+        solution = solved(self.one_counselor_both_tracks_want(make_week), **BY_TRACK)
+        whole = met_searches[-1]
+        assert whole.instance.tracks_at("north") == ("day", "evening")
+        assert fewer and fewer[0] is not None
+        assert (whole.start_sessions, whole.start_unmet) == (fewer[0][0], fewer[0][1])
+        self.assert_g1_leads_the_bigger_track(solution)
+
     def test_rosters_no_one_can_bring_within_the_caps_are_searched_on_the_whole_location(
         self, make_week, monkeypatch
     ):

@@ -63,3 +63,22 @@ def test_none_when_nobody_can_take_over(make_week):
     shared = within_caps(instance, "north", over, [], limit=5.0, budget=Budget(**BUDGET))
 
     assert shared is None
+
+
+def test_with_fewer_met_when_the_same_cannot_keep_the_caps(make_week):
+    # g1 alone may lead one track's process and skills groups: the nine of the day track
+    # are met, in two sessions, and the eight of the evening are not.
+    staff = [{"id": "g1", "facilitates": ["process", "skills"], "max_sessions": 2}]
+    raw = make_week(stages=["early"] * 8, day_stages=["late"] * 9, staff=staff)
+    instance = parse_instance(raw)
+
+    over = g1_leads_everything(raw)
+    fewer = within_caps(
+        instance, "north", over, [], limit=1.0, budget=Budget(**BUDGET), keep_met=False
+    )
+
+    assert fewer is not None
+    roster = part(instance, "north", *fewer)
+    assert validate(instance, roster) == []
+    measured = metrics(instance, roster)
+    assert (measured.met, measured.sessions) == (9, 2)
