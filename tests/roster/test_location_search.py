@@ -6,6 +6,7 @@ import pytest
 
 from middlepath.roster import location_search
 from middlepath.roster.baseline import baseline
+from middlepath.roster.class_model import ClassModel
 from middlepath.roster.cpsat_run import Budget, Watcher
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
@@ -103,3 +104,39 @@ def test_the_sessions_step_leaves_a_share_only_when_the_preferred_step_follows(
 
     limit, spent_before = runs[-1]
     assert limit == pytest.approx(share * (1.0 - spent_before))
+
+
+def test_the_met_search_starts_from_the_seats_steps_roster_even_when_it_meets_fewer(
+    monkeypatch,
+):
+    # The start meets eight; the seats step's roster (made to meet nobody here) meets fewer,
+    # as after a start brought within the caps it may: the first run of the met search is
+    # hinted with it all the same, and the start stays the best roster so far.
+    instance = parse_instance(generate_instance(locations=1, patients_per_location=80, seed=7))
+    start = baseline(instance)
+    assert start["objective"]["met"] == 8
+    monkeypatch.setattr(
+        ClassModel, "roster", lambda self, values: ([], [p.id for p in self.patients])
+    )
+    hints: list[tuple[LocationModel, dict[int, int]]] = []
+    real_hint = LocationModel.hint
+
+    def hint(self: LocationModel, values: Any) -> None:
+        hints.append((self, dict(values)))
+        real_hint(self, values)
+
+    monkeypatch.setattr(LocationModel, "hint", hint)
+    search = LocationSearch(
+        instance,
+        "loc0",
+        budget=Budget(seconds=10.0, deterministic=True, seed=0, workers=1),
+        start=start,
+        progress=None,
+        short=False,
+    )
+    best_at_start = search.best
+    search.most_met_fewest_sessions(1.0)
+
+    first_hint = next(values for model, values in hints if model is search.full)
+    assert first_hint == {} != best_at_start
+    assert search.full.met_in(search.best) >= 8
