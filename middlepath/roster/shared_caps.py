@@ -52,8 +52,9 @@ def within_caps(
         # 1 x 150 that no search brings within the caps with everyone met gave, in 1.5 s,
         # rosters meeting 140-148 in eight of eight runs; neighbourhoods, 141-149 in three
         # and none at all in five. Started from such a roster (138-147) the search of the
-        # whole location met all 150 in 10 of 15 runs, against 6 of 15 from the baseline;
-        # now and then it stays at about the roster it starts from (146).
+        # whole location met all 150 in 10 of 15 runs, against 6 of 15 from the baseline
+        # (its met search now starts from its own seats step's roster: from this one it
+        # often stayed where it was).
         full.model.minimize((len(full.patients) + 1) * overload - full.met_total)
         good_enough = -full.met_in(values)
         search = Search.LOCAL
