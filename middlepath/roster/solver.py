@@ -86,6 +86,24 @@ def solve_location(
         search.most_preferred(rest())
         return search.result()
 
+    def within_the_caps(
+        over: LocationResult, *, keep_met: bool, share: float
+    ) -> tuple[list[dict[str, Any]], list[str]] | None:
+        """`over`, a roster that breaks counselors' caps, brought within them
+        (`shared_caps.within_caps`) in `share` of the time left; None if not."""
+        roster = within_caps(
+            instance,
+            location,
+            over.sessions,
+            over.unmet,
+            limit=rest() * share,
+            budget=budget,
+            keep_met=keep_met,
+        )
+        if roster is None or not keeps_rules(instance, location, *roster):
+            return None
+        return roster
+
     apart = _Tracks(instance, location, tracks, budget=budget, start=fallback, progress=progress)
     apart.step(lambda search, seconds: search.most_met_fewest_sessions(seconds), rest())
     first = apart.result()
@@ -96,34 +114,16 @@ def solve_location(
         # the location's proven most met and fewest sessions, and only the preferred
         # counselors are left to search, on the whole location (the tracks' preferred
         # rosters would break the caps again); if not, they are the best start there is.
-        shared = within_caps(
-            instance,
-            location,
-            first.sessions,
-            first.unmet,
-            limit=rest() * SHARE_WITHIN_CAPS,
-            budget=budget,
-        )
-        if shared is not None and keeps_rules(instance, location, *shared):
-            if first.optimal:
-                return most_preferred_from(*shared)
-            first = LocationResult(location, *shared, first.bound_met, optimal=False)
-            first_valid = True
-        else:
+        shared = within_the_caps(first, keep_met=True, share=SHARE_WITHIN_CAPS)
+        if shared is not None and first.optimal:
+            return most_preferred_from(*shared)
+        if shared is None:
             # Not with the same patients met: with a few fewer, a start for the search of
             # the whole location much better than the baseline.
-            fewer = within_caps(
-                instance,
-                location,
-                first.sessions,
-                first.unmet,
-                limit=rest() * SHARE_WITHIN_CAPS_MEETING_FEWER,
-                budget=budget,
-                keep_met=False,
-            )
-            if fewer is not None and keeps_rules(instance, location, *fewer):
-                first = LocationResult(location, *fewer, first.bound_met, optimal=False)
-                first_valid = True
+            shared = within_the_caps(first, keep_met=False, share=SHARE_WITHIN_CAPS_MEETING_FEWER)
+        if shared is not None:
+            first = LocationResult(location, *shared, first.bound_met, optimal=False)
+            first_valid = True
     if not (first_valid and first.optimal):
         # The tracks' rosters need more of a counselor than the week has, or their most met
         # and fewest sessions are not proven: search the whole location, knowing the bound.
