@@ -9,10 +9,35 @@ from middlepath.roster.baseline import baseline
 from middlepath.roster.class_model import ClassModel
 from middlepath.roster.cpsat_run import Budget, Watcher
 from middlepath.roster.generate import generate_instance
-from middlepath.roster.instance import parse_instance
+from middlepath.roster.instance import Instance, parse_instance
 from middlepath.roster.location_model import LocationModel
 from middlepath.roster.location_search import SHARE, LocationSearch, part
 from tests.roster.solving import watch_runs
+
+
+def search_alone(instance: Instance, start: dict[str, Any]) -> LocationSearch:
+    """A search of loc0 from `start`, in deterministic time on one thread."""
+    return LocationSearch(
+        instance,
+        "loc0",
+        budget=Budget(seconds=10.0, deterministic=True, seed=0, workers=1),
+        start=start,
+        progress=None,
+        short=False,
+    )
+
+
+def record_hints(monkeypatch: pytest.MonkeyPatch) -> list[tuple[LocationModel, dict[int, int]]]:
+    """Records each hint given to a location's model, with the model, in order."""
+    hints: list[tuple[LocationModel, dict[int, int]]] = []
+    real_hint = LocationModel.hint
+
+    def hint(self: LocationModel, values: Any) -> None:
+        hints.append((self, dict(values)))
+        real_hint(self, values)
+
+    monkeypatch.setattr(LocationModel, "hint", hint)
+    return hints
 
 
 def test_the_preferred_step_starts_from_who_sits_with_their_counselor(
@@ -21,14 +46,7 @@ def test_the_preferred_step_starts_from_who_sits_with_their_counselor(
     # Eight of the sixteen sit with g1, as they asked: the hint of the preferred step says
     # so, though the start roster's values were taken before that step's variables existed.
     instance, sessions = two_process_groups
-    hints: list[dict[int, int]] = []
-    real_hint = LocationModel.hint
-
-    def hint(self: LocationModel, values: Any) -> None:
-        hints.append(dict(values))
-        real_hint(self, values)
-
-    monkeypatch.setattr(LocationModel, "hint", hint)
+    hints = record_hints(monkeypatch)
     search = LocationSearch(
         instance,
         "north",
@@ -40,7 +58,7 @@ def test_the_preferred_step_starts_from_who_sits_with_their_counselor(
     search.start_proven()
     search.most_preferred(0.5)
 
-    hinted = hints[-1]
+    _, hinted = hints[-1]
     preferred = search.full.preferred
     assert sum(hinted.get(var.index, 0) for var in preferred.values()) == 8
     assert search.result().optimal
@@ -61,14 +79,7 @@ def test_the_bound_step_starts_again_with_another_seed_from_its_best_roster(monk
         return None
 
     runs = watch_runs(monkeypatch, restart_limit_met)
-    search = LocationSearch(
-        instance,
-        "loc0",
-        budget=Budget(seconds=10.0, deterministic=True, seed=0, workers=1),
-        start=baseline(instance),
-        progress=None,
-        short=False,
-    )
+    search = search_alone(instance, baseline(instance))
     search.most_met_fewest_sessions(1.0)
 
     assert len(runs) >= 2
@@ -92,14 +103,7 @@ def test_the_sessions_step_leaves_a_share_only_when_the_preferred_step_follows(
         return options["limit"], spent_before
 
     runs = watch_runs(monkeypatch, limit_and_left)
-    search = LocationSearch(
-        instance,
-        "loc0",
-        budget=Budget(seconds=10.0, deterministic=True, seed=0, workers=1),
-        start=baseline(instance),
-        progress=None,
-        short=False,
-    )
+    search = search_alone(instance, baseline(instance))
     search.most_met_fewest_sessions(1.0, then_preferred=then_preferred)
 
     limit, spent_before = runs[-1]
@@ -118,22 +122,8 @@ def test_the_met_search_starts_from_the_seats_steps_roster_even_when_it_meets_fe
     monkeypatch.setattr(
         ClassModel, "roster", lambda self, values: ([], [p.id for p in self.patients])
     )
-    hints: list[tuple[LocationModel, dict[int, int]]] = []
-    real_hint = LocationModel.hint
-
-    def hint(self: LocationModel, values: Any) -> None:
-        hints.append((self, dict(values)))
-        real_hint(self, values)
-
-    monkeypatch.setattr(LocationModel, "hint", hint)
-    search = LocationSearch(
-        instance,
-        "loc0",
-        budget=Budget(seconds=10.0, deterministic=True, seed=0, workers=1),
-        start=start,
-        progress=None,
-        short=False,
-    )
+    hints = record_hints(monkeypatch)
+    search = search_alone(instance, start)
     best_at_start = search.best
     search.most_met_fewest_sessions(1.0)
 
