@@ -417,6 +417,9 @@ class LocationModel:
             asking[g, kind].append((needed, preferred))
         for key, members in sorted(pinned.items()):
             m.add(self.size[key] >= sum(members))
+        leads_of: dict[tuple[str, Kind], list[cp_model.IntVar]] = defaultdict(list)
+        for (_, staff_id, kind), lead in self.lead.items():
+            leads_of[staff_id, kind].append(lead)
         for (g, kind), patients in sorted(asking.items()):
             # Redundant: whether any of the patients who ask for g gets g's sessions of
             # their stage, which then runs as many as the least of their plans needs. One
@@ -425,8 +428,7 @@ class LocationModel:
             granted = self.granted[g, kind] = m.new_bool_var("")
             for _, preferred in patients:
                 m.add_implication(preferred, granted)
-            runs = [lead for (_, staff, k), lead in self.lead.items() if (staff, k) == (g, kind)]
-            m.add(sum(runs) >= min(needed for needed, _ in patients) * granted)
+            m.add(sum(leads_of[g, kind]) >= min(needed for needed, _ in patients) * granted)
 
     # -- hints and reading solutions ------------------------------------------------------
 
