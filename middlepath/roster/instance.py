@@ -143,6 +143,18 @@ class Instance:
             patients=tuple(p for p in self.patients if p.location == location and p.track == track),
         )
 
+    def less_caps(self, led_elsewhere: Mapping[str, int]) -> Instance:
+        """The same week with each counselor's `max_sessions` less the sessions
+        `led_elsewhere` counts for them (led in another part of the week, such as another
+        track)."""
+        return replace(
+            self,
+            staff=tuple(
+                replace(g, max_sessions=g.max_sessions - led_elsewhere.get(g.id, 0))
+                for g in self.staff
+            ),
+        )
+
 
 @dataclass(frozen=True)
 class Session:

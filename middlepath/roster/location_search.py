@@ -262,14 +262,16 @@ class LocationSearch:
         if full.met_in(values) > full.met_in(self.best):
             self.best = values
 
-    def start_proven(self) -> None:
-        """The roster it starts from is proven to meet the most with the fewest sessions
-        (steps 1-5 done elsewhere): only step 6 is left."""
+    def only_preferred_left(self, *, proven: bool) -> None:
+        """Steps 1-5 were done elsewhere: step 6 keeps the met and the sessions of the roster
+        it starts from, `proven` if they are the most and the fewest."""
         full = self.full
-        self.bound = len(full.patients) - len(self.start_unmet)
+        met = len(full.patients) - len(self.start_unmet)
+        if proven:
+            self.bound = met
         self.searched = 2
-        self.proven = True
-        full.model.add(full.met_total >= self.bound)
+        self.proven = proven
+        full.model.add(full.met_total >= met)
 
     def most_preferred(self, allowance: float) -> None:
         """Step 6 within `allowance`: as many met and as few sessions, most patients with

@@ -12,13 +12,16 @@ prove (1 x 80: 11-18 s, where the location as one model proved its third criteri
 caps. When they do not, what the tracks proved still holds: their bound on met, and the
 location's most met and fewest sessions whenever the same patients can be seated in as
 many sessions within the caps (`shared_caps.py` searches for that), so only the third
-criterion is left to search on the whole location. Where they cannot be, the whole location
-is searched from a roster within the caps that meets a few fewer.
+criterion is left to search. Where they cannot be, the whole location is searched from a
+roster within the caps that meets a few fewer. Either way the third criterion is searched
+on each track in turn, within the caps the other leaves it: a track's model is much smaller
+than the location's.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -78,14 +81,6 @@ def solve_location(
         return whole(fallback, allowance).search_all(allowance)
     rest = budget.allow(allowance)
 
-    def most_preferred_from(sessions: list[dict[str, Any]], unmet: list[str]) -> LocationResult:
-        """Step 6 on the whole location, from a roster proven to meet the most in the fewest
-        sessions."""
-        search = whole(part(instance, location, sessions, unmet), rest())
-        search.start_proven()
-        search.most_preferred(rest())
-        return search.result()
-
     def within_the_caps(
         over: LocationResult, *, keep_met: bool, share: float
     ) -> tuple[list[dict[str, Any]], list[str]] | None:
@@ -104,6 +99,32 @@ def solve_location(
             return None
         return roster
 
+    def most_preferred_from(
+        sessions: list[dict[str, Any]],
+        unmet: list[str],
+        *,
+        proven: bool,
+        bound: int,
+        most: int | None = None,
+    ) -> LocationResult:
+        """Step 6 from a roster within the caps, keeping its met and sessions (`proven` the
+        most and the fewest, if so; `bound` a proven bound on met): each track in turn
+        within the caps the others leave it; then, if each proved its best there with time
+        to spare, the location as one model, which alone can move a counselor's sessions
+        from one track to another (and prove the location's best). `most`, a proven bound
+        on the criterion, proves a roster that reaches it."""
+        sessions, unmet, tracks_proven = apart.most_preferred_in_turn(sessions, unmet, rest())
+        reached = most is not None and score(instance, location, sessions, unmet)[2] >= most
+        if reached or not tracks_proven:
+            if progress is not None:
+                met = len(apart.patients) - len(unmet)
+                progress(location, met, bound, budget.elapsed())
+            return LocationResult(location, sessions, unmet, bound, proven and reached)
+        search = whole(part(instance, location, sessions, unmet), rest(), known_bound=bound)
+        search.only_preferred_left(proven=proven)
+        search.most_preferred(rest())
+        return search.result()
+
     apart = _Tracks(instance, location, tracks, budget=budget, start=fallback, progress=progress)
     apart.step(lambda search, seconds: search.most_met_fewest_sessions(seconds), rest())
     first = apart.result()
@@ -112,11 +133,12 @@ def solve_location(
         # Together the tracks' rosters need more of a counselor than the week has. The same
         # patients met in as many sessions within the caps are, if the tracks proved theirs,
         # the location's proven most met and fewest sessions, and only the preferred
-        # counselors are left to search, on the whole location (the tracks' preferred
-        # rosters would break the caps again); if not, they are the best start there is.
+        # counselors are left to search, each track within the caps the other leaves it
+        # (the tracks' preferred rosters would break the caps again); if not, they are the
+        # best start there is.
         shared = within_the_caps(first, keep_met=True, share=SHARE_WITHIN_CAPS)
         if shared is not None and first.optimal:
-            return most_preferred_from(*shared)
+            return most_preferred_from(*shared, proven=True, bound=first.bound_met)
         if shared is None:
             # Not with the same patients met: with a few fewer, a start for the search of
             # the whole location much better than the baseline.
@@ -132,16 +154,28 @@ def solve_location(
             instance, location, *own_roster(instance, location, fallback)
         ):
             start = part(instance, location, first.sessions, first.unmet)
-        return whole(start, rest(), known_bound=first.bound_met).search_all(rest())
+        search = whole(start, rest(), known_bound=first.bound_met)
+        search.most_met_fewest_sessions(rest(), then_preferred=True)
+        steps = search.result()
+        return most_preferred_from(
+            steps.sessions, steps.unmet, proven=steps.optimal, bound=steps.bound_met
+        )
 
     # The location's most met and fewest sessions are proven; now the preferred counselors.
     apart.step(lambda search, seconds: search.most_preferred(seconds), rest())
     second = apart.result()
+    most = None
     if keeps_rules(instance, location, second.sessions, second.unmet):
         if second.optimal:
             return second
         first = second
-    return most_preferred_from(first.sessions, first.unmet)
+    elif second.optimal:
+        # The tracks' proven most with their preferred counselor, each with whole caps: no
+        # roster within the caps has more.
+        most = score(instance, location, second.sessions, second.unmet)[2]
+    return most_preferred_from(
+        first.sessions, first.unmet, proven=True, bound=first.bound_met, most=most
+    )
 
 
 class _Tracks:
@@ -161,8 +195,9 @@ class _Tracks:
         self.location = location
         self.budget = budget
         self.progress = progress
-        weeks = {track: instance.one_track(location, track) for track in tracks}
+        self.weeks = weeks = {track: instance.one_track(location, track) for track in tracks}
         self.sizes = {track: len(week.patients) for track, week in weeks.items()}
+        self.patients = [p for week in weeks.values() for p in week.patients]
         # Smaller tracks first: time they do not need goes to the bigger ones after them.
         self.order = sorted(tracks, key=lambda track: (self.sizes[track], track))
         self.latest = {track: (0, self.sizes[track]) for track in tracks}
@@ -196,6 +231,41 @@ class _Tracks:
             here = left()
             waiting = sum(self.sizes[t] for t in self.order[index:])
             search(self.searches[track], here * self.sizes[track] / waiting)
+
+    def most_preferred_in_turn(
+        self, sessions: list[dict[str, Any]], unmet: list[str], allowance: float
+    ) -> tuple[list[dict[str, Any]], list[str], bool]:
+        """Step 6 from (`sessions`, `unmet`), a roster of the location within the caps and
+        proven to meet the most in the fewest sessions: each track in turn, smaller first,
+        sharing `allowance` by size, within the caps the other tracks' sessions leave it. A
+        track's model is much smaller than the location's (1 x 150 in 24 s from six rosters
+        within the caps: 36-49 patients with their preferred counselor, a mean of 43.5,
+        against 32-44 and 38 searching the location as one model; given a quarter of the
+        time first, the location's search still cost three of them). The roster, and
+        whether each track's is proven best within the caps left it."""
+        left = self.budget.allow(allowance)
+        proven = True
+        for index, track in enumerate(self.order):
+            week = self.weeks[track]
+            slots = {slot.id for block in week.blocks for slot in block.slots}
+            mine = {p.id for p in week.patients}
+            elsewhere = Counter(s["facilitator"] for s in sessions if s["slot"] not in slots)
+            search = LocationSearch(
+                week.less_caps(elsewhere),
+                self.location,
+                budget=self.budget,
+                start={"sessions": sessions, "unmet": unmet},
+                progress=None,
+                short=False,
+            )
+            search.only_preferred_left(proven=True)
+            waiting = sum(self.sizes[t] for t in self.order[index:])
+            search.most_preferred(left() * self.sizes[track] / waiting)
+            found = search.result()
+            sessions = [s for s in sessions if s["slot"] not in slots] + found.sessions
+            unmet = [p for p in unmet if p not in mine] + found.unmet
+            proven = proven and found.optimal
+        return sessions, unmet, proven
 
     def result(self) -> LocationResult:
         """The tracks' rosters together; proven if each is (for the location too, if they

@@ -55,13 +55,37 @@ def test_the_preferred_step_starts_from_who_sits_with_their_counselor(
         progress=None,
         short=False,
     )
-    search.start_proven()
+    search.only_preferred_left(proven=True)
     search.most_preferred(0.5)
 
     _, hinted = hints[-1]
     preferred = search.full.preferred
     assert sum(hinted.get(var.index, 0) for var in preferred.values()) == 8
     assert search.result().optimal
+
+
+def test_the_preferred_step_alone_claims_no_proof_its_start_does_not_have(two_process_groups):
+    # Eight of sixteen met, their met and sessions not proven: step 6 meets no fewer in no
+    # more sessions, proves its own best, and still leaves the roster unproven and the
+    # bound on met what the model proves (all sixteen could come), not what it started with.
+    instance, sessions = two_process_groups
+    ids = [p.id for p in instance.patients]
+    eight = [s for s in sessions if s["facilitator"] == "g1"]
+    search = LocationSearch(
+        instance,
+        "north",
+        budget=Budget(seconds=5.0, deterministic=True, seed=0, workers=1),
+        start=part(instance, "north", eight, ids[8:]),
+        progress=None,
+        short=False,
+    )
+    search.only_preferred_left(proven=False)
+    search.most_preferred(1.0)
+
+    result = search.result()
+    assert len(result.unmet) <= 8 and len(result.sessions) <= 2
+    assert not result.optimal
+    assert result.bound_met == 16
 
 
 def test_the_bound_step_starts_again_with_another_seed_from_its_best_roster(monkeypatch):

@@ -130,6 +130,17 @@ class TestOneTrack:
         assert day.tracks_at("north") == ("day",)
         assert instance.tracks_at("south") == ()
 
+    def test_less_caps_takes_off_what_counselors_lead_elsewhere(self, make_week):
+        staff = [
+            {"id": "g1", "facilitates": ["process"], "max_sessions": 3},
+            {"id": "g2", "facilitates": ["skills"], "max_sessions": 2},
+        ]
+        instance = parse_instance(make_week(stages=["early"] * 2, day_stages=["late"], staff=staff))
+        day = instance.one_track("north", "day").less_caps({"g1": 2})
+        assert [(g.id, g.max_sessions) for g in day.staff] == [("g1", 1), ("g2", 2)]
+        assert day.staff[0].slots == {"day-mon-1", "day-mon-2"}
+        assert [p.id for p in day.patients] == ["d01"]
+
 
 class TestParseSolution:
     def test_it_reads_a_solution(self, nine_early_roster):

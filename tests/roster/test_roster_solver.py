@@ -269,7 +269,9 @@ class TestSolveByTrack:
         searches = searches_made(monkeypatch)
         met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
         solution = solved(self.one_counselor_both_tracks_want(make_week), **BY_TRACK)
-        assert searches == [("evening",), ("day",), ("day", "evening")]
+        # the tracks, then each again for the preferred counselors within the caps the other
+        # leaves it, then (both proven there with time to spare) the whole location
+        assert searches == [("evening",), ("day",), ("evening",), ("day",), ("day", "evening")]
         # most met and fewest sessions on the tracks only: the whole location searched only
         # the preferred counselors, from the tracks' rosters within the caps
         assert [search.instance.tracks_at("north") for search in met_searches] == [
@@ -277,6 +279,84 @@ class TestSolveByTrack:
             ("day",),
         ]
         self.assert_g1_leads_the_bigger_track(solution)
+
+    @staticmethod
+    def preferred_rosters_over_g1s_cap(make_week: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+        """A week where each track has its own preferred counselor (g1 evening, g2 day) and
+        g1 leads two sessions a week; the tracks' preferred rosters (their second result)
+        have g1 lead every skills group too, three sessions, as if the tracks' searches had
+        picked the leaders of those groups at random."""
+        real = solver_module._Tracks.result
+        results: list[solver_module.LocationResult] = []
+
+        def result(self: Any) -> solver_module.LocationResult:
+            found = real(self)
+            if results:
+                for session in found.sessions:
+                    if session["type"] == "skills":
+                        session["facilitator"] = "g1"
+            results.append(found)
+            return found
+
+        monkeypatch.setattr(solver_module._Tracks, "result", result)
+        staff = [
+            {"id": "g1", "facilitates": ["process", "skills"], "max_sessions": 2},
+            {"id": "g2", "facilitates": ["process", "skills"]},
+        ]
+        instance = make_week(
+            stages=["early"] * 8,
+            day_stages=["late"] * 9,
+            staff=staff,
+            prefer={n: "g1" for n in range(1, 9)},
+            day_prefer={n: "g2" for n in range(1, 10)},
+        )
+        return instance, results
+
+    def test_preferred_rosters_over_a_cap_are_searched_again_track_by_track_within_it(
+        self, make_week, monkeypatch
+    ):
+        instance, results = self.preferred_rosters_over_g1s_cap(make_week, monkeypatch)
+        searches = searches_made(monkeypatch)
+        solution = solved(instance, **BY_TRACK)
+        # the tracks' first rosters keep the caps, their preferred ones do not
+        first, second = results
+        for result, keeps_caps in ((first, True), (second, False)):
+            roster = {"format": SOLUTION_FORMAT, "sessions": result.sessions, "unmet": []}
+            assert (validate(instance, roster) == []) == keeps_caps
+        # each track again within the caps the other leaves it: all 17 with their counselor,
+        # which the tracks proved the most with whole caps, so the whole location is not
+        # searched and the roster is proven
+        assert searches == [("evening",), ("day",)] * 2
+        assert solution["status"] == "optimal"
+        assert solution["objective"] == {"met": 17, "sessions": 4, "preferred_facilitator": 17}
+
+    def test_tracks_searched_in_turn_without_a_proof_end_the_search(self, make_week, monkeypatch):
+        instance, _ = self.preferred_rosters_over_g1s_cap(make_week, monkeypatch)
+        # the tracks' preferred rosters as if not proven: no bound to reach
+        real_result = solver_module._Tracks.result
+        calls: list[Any] = []
+
+        def unproven_second(self: Any) -> solver_module.LocationResult:
+            found = real_result(self)
+            calls.append(found)
+            found.optimal = found.optimal and len(calls) == 1
+            return found
+
+        monkeypatch.setattr(solver_module._Tracks, "result", unproven_second)
+        real_most_preferred = LocationSearch.most_preferred
+
+        def unproven(self: LocationSearch, allowance: float) -> None:
+            real_most_preferred(self, allowance)
+            if self.instance.tracks_at("north") != ("day", "evening") and len(calls) == 2:
+                self.proven = False  # as if out of time
+
+        monkeypatch.setattr(LocationSearch, "most_preferred", unproven)
+        searches = searches_made(monkeypatch)
+        solution = solved(instance, **BY_TRACK)
+        # with time left but no proof from the tracks, the whole location is not searched
+        assert searches == [("evening",), ("day",)] * 2
+        assert solution["status"] == "feasible"
+        assert solution["objective"]["preferred_facilitator"] == 17
 
     def test_unproven_rosters_over_a_cap_within_it_start_the_whole_location_search(
         self, make_week, monkeypatch
@@ -329,6 +409,7 @@ class TestSolveByTrack:
     ):
         self.g1_leads_every_process_group(monkeypatch)
         monkeypatch.setattr(solver_module, "within_caps", lambda *args, **options: None)
+        searches = searches_made(monkeypatch)
         met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
         solution = solved(self.one_counselor_both_tracks_want(make_week), **BY_TRACK)
         assert [search.instance.tracks_at("north") for search in met_searches] == [
@@ -336,6 +417,9 @@ class TestSolveByTrack:
             ("day",),
             ("day", "evening"),
         ]
+        # then the preferred counselors track by track within the caps the other leaves,
+        # and (both proven there with time to spare) on the whole location
+        assert searches[3:] == [("evening",), ("day",), ("day", "evening")]
         self.assert_g1_leads_the_bigger_track(solution)
 
     def test_without_time_for_it_the_location_is_searched_whole(self, make_week, monkeypatch):
