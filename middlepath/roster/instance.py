@@ -146,11 +146,11 @@ class Instance:
     def less_caps(self, led_elsewhere: Mapping[str, int]) -> Instance:
         """The same week with each counselor's `max_sessions` less the sessions
         `led_elsewhere` counts for them (led in another part of the week, such as another
-        track)."""
+        track), and never below none."""
         return replace(
             self,
             staff=tuple(
-                replace(g, max_sessions=g.max_sessions - led_elsewhere.get(g.id, 0))
+                replace(g, max_sessions=max(0, g.max_sessions - led_elsewhere.get(g.id, 0)))
                 for g in self.staff
             ),
         )

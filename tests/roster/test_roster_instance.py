@@ -140,6 +140,7 @@ class TestOneTrack:
         assert [(g.id, g.max_sessions) for g in day.staff] == [("g1", 1), ("g2", 2)]
         assert day.staff[0].slots == {"day-mon-1", "day-mon-2"}
         assert [p.id for p in day.patients] == ["d01"]
+        assert [g.max_sessions for g in day.less_caps({"g1": 5, "g2": 2}).staff] == [0, 0]
 
 
 class TestParseSolution:
