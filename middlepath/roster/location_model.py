@@ -117,7 +117,7 @@ class LocationModel:
             (slot.id, g.id, kind)
             for _, slot in self.slots
             for g in self.staff
-            if slot.id in g.slots and (g.max_sessions > 0 or self.soft_caps)
+            if slot.id in g.slots and g.max_sessions > 0
             for kind in self.kinds
             if kind.type in g.facilitates and any(self._room_fits(kind, c) for c in self.capacities)
         ]

@@ -8,17 +8,12 @@ seats and leaders until nobody is over: from three of five tracks' rosters of 1 
 0.2-0.7 s, where the whole location searched for its fewest sessions took 17-20 s. What
 the tracks proved about met and sessions then holds for the location.
 
-Where that search finds nothing, the tracks are brought within the caps one after the other
-(`within_caps_track_by_track`): the biggest gives up what it can of the counselors over
-their caps, and the others are searched within what it leaves them.
-
 When no roster within the caps meets the same patients, one that meets a few fewer is still
 the best start the search of the whole location can have (the baseline's meets about 15).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from ortools.sat.python import cp_model
@@ -83,65 +78,6 @@ def within_caps(
     if status not in SOLVED or any(solver.value(var) for var in full.over_caps.values()):
         return None
     return full.roster(full.snapshot(solver))
-
-
-def within_caps_track_by_track(
-    instance: Instance,
-    location: str,
-    sessions: list[dict[str, Any]],
-    unmet: list[str],
-    *,
-    limit: float,
-    budget: Budget,
-) -> tuple[list[dict[str, Any]], list[str]] | None:
-    """Another way to what `within_caps` (with the same patients met) looks for, where it
-    finds nothing: the biggest track, with its met and sessions kept, leads as few sessions
-    as it can with the counselors over their caps, and each other track is then searched,
-    with its met and sessions kept, within the caps left to it. None if not within `limit`.
-
-    On a 1 x 150 location the evening track needs nearly every counselor it can have (38
-    sessions in 39 staffable room-slots), the day track far fewer: from six pairs of the
-    tracks' rosters that `within_caps` could not bring within the caps, this did in four
-    (in 2-10 s); with the day track first, in none."""
-    left = budget.allow(limit)
-    led = Counter(s["facilitator"] for s in sessions)
-    over = {g.id for g in instance.staff if g.location == location and led[g.id] > g.max_sessions}
-    weeks = {track: instance.one_track(location, track) for track in instance.tracks_at(location)}
-    order = sorted(weeks, key=lambda track: (-len(weeks[track].patients), track))
-    for index, track in enumerate(order):
-        week = weeks[track]
-        slots = {slot.id for block in week.blocks for slot in block.slots}
-        elsewhere = [s for s in sessions if s["slot"] not in slots]
-        mine = {p.id for p in week.patients}
-        if index == 0:
-            full = LocationModel(week, location)
-            objective = sum(lead for (_, g, _), lead in full.lead.items() if g in over)
-        else:
-            # The hint leaves every overload at 0, as `within_caps` does.
-            less = week.less_caps(Counter(s["facilitator"] for s in elsewhere))
-            full = LocationModel(less, location, soft_caps=True)
-            objective = sum(full.over_caps.values())
-        values = full.values_of_roster(
-            [s for s in sessions if s["slot"] in slots], set(unmet) & mine
-        )
-        if values is None:
-            return None
-        full.model.add(full.met_total >= full.met_in(values))
-        full.model.add(full.session_total <= full.sessions_in(values))
-        full.model.minimize(objective)
-        full.hint(values)
-        solver, status = run(
-            full.model,
-            limit=left() / (len(order) - index),
-            budget=budget,
-            callback=_StopAt(0),
-        )
-        if status not in SOLVED or any(solver.value(var) for var in full.over_caps.values()):
-            return None
-        found, found_unmet = full.roster(full.snapshot(solver))
-        sessions = elsewhere + found
-        unmet = [p for p in unmet if p not in mine] + found_unmet
-    return sessions, unmet
 
 
 class _StopAt(cp_model.CpSolverSolutionCallback):

@@ -37,7 +37,7 @@ from middlepath.roster.location_search import (
     part,
     score,
 )
-from middlepath.roster.shared_caps import within_caps, within_caps_track_by_track
+from middlepath.roster.shared_caps import within_caps
 from middlepath.roster.validate import RosterInternalError, ensure_valid, metrics
 
 # Share of a location's remaining time for searching its tracks apart, first for the most
@@ -47,9 +47,6 @@ SHARE_TRACKS = 0.7
 # Most of a location's remaining time for bringing the tracks' rosters within the caps
 # (`shared_caps.py`), which ends as soon as it does (1 x 150: in 0.2-0.7 s, when at all).
 SHARE_WITHIN_CAPS = 0.05
-# When it does not, track by track (`within_caps_track_by_track`: 1 x 150, 2-10 s of about
-# 20 when at all).
-SHARE_WITHIN_CAPS_TRACK_BY_TRACK = 0.5
 # When they cannot be, with fewer patients met (1 x 150: 1.5 s of about 20; local search
 # first comes within the caps after 0.4-1 s).
 SHARE_WITHIN_CAPS_MEETING_FEWER = 0.08
@@ -85,22 +82,18 @@ def solve_location(
     rest = budget.allow(allowance)
 
     def within_the_caps(
-        over: LocationResult,
-        *,
-        share: float,
-        bring: Callable[..., Any] = within_caps,
-        **options: Any,
+        over: LocationResult, *, keep_met: bool, share: float
     ) -> tuple[list[dict[str, Any]], list[str]] | None:
-        """`over`, a roster that breaks counselors' caps, brought within them by `bring`
-        (from `shared_caps.py`, with `options`) in `share` of the time left; None if not."""
-        roster = bring(
+        """`over`, a roster that breaks counselors' caps, brought within them
+        (`shared_caps.within_caps`) in `share` of the time left; None if not."""
+        roster = within_caps(
             instance,
             location,
             over.sessions,
             over.unmet,
             limit=rest() * share,
             budget=budget,
-            **options,
+            keep_met=keep_met,
         )
         if roster is None or not keeps_rules(instance, location, *roster):
             return None
@@ -143,17 +136,13 @@ def solve_location(
         # counselors are left to search, each track within the caps the other leaves it
         # (the tracks' preferred rosters would break the caps again); if not, they are the
         # best start there is.
-        shared = within_the_caps(first, share=SHARE_WITHIN_CAPS, keep_met=True)
-        if shared is None:
-            shared = within_the_caps(
-                first, share=SHARE_WITHIN_CAPS_TRACK_BY_TRACK, bring=within_caps_track_by_track
-            )
+        shared = within_the_caps(first, keep_met=True, share=SHARE_WITHIN_CAPS)
         if shared is not None and first.optimal:
             return most_preferred_from(*shared, proven=True, bound=first.bound_met)
         if shared is None:
             # Not with the same patients met: with a few fewer, a start for the search of
             # the whole location much better than the baseline.
-            shared = within_the_caps(first, share=SHARE_WITHIN_CAPS_MEETING_FEWER, keep_met=False)
+            shared = within_the_caps(first, keep_met=False, share=SHARE_WITHIN_CAPS_MEETING_FEWER)
         if shared is not None:
             first = LocationResult(location, *shared, first.bound_met, optimal=False)
             first_valid = True

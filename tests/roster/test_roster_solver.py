@@ -203,19 +203,6 @@ def spy_on(monkeypatch: pytest.MonkeyPatch, owner: type, method: str) -> list[An
     return called
 
 
-def spy_on_function(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[Any]:
-    """Records what `module.name` returns, in order."""
-    real = getattr(module, name)
-    returned: list[Any] = []
-
-    def watched(*args: Any, **options: Any) -> Any:
-        returned.append(real(*args, **options))
-        return returned[-1]
-
-    monkeypatch.setattr(module, name, watched)
-    return returned
-
-
 class TestSolveByTrack:
     def test_tracks_whose_rosters_keep_the_caps_together_are_the_proven_optimum(
         self, make_week, monkeypatch
@@ -375,7 +362,13 @@ class TestSolveByTrack:
         self, make_week, monkeypatch
     ):
         self.g1_leads_every_process_group(monkeypatch, proven=False)
-        shared = spy_on_function(monkeypatch, solver_module, "within_caps")
+        shared: list[Any] = []
+
+        def recorded(*args: Any, **options: Any) -> Any:
+            shared.append(within_caps(*args, **options))
+            return shared[-1]
+
+        monkeypatch.setattr(solver_module, "within_caps", recorded)
         # a baseline that meets nobody, so only the roster within the caps meets everyone
         monkeypatch.setattr(solver_module, "baseline", nobody_met)
         met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
@@ -401,9 +394,6 @@ class TestSolveByTrack:
             return fewer[-1]
 
         monkeypatch.setattr(solver_module, "within_caps", only_with_fewer_met)
-        monkeypatch.setattr(
-            solver_module, "within_caps_track_by_track", lambda *args, **options: None
-        )
         # a baseline that meets nobody, so any roster within the caps is a better start
         monkeypatch.setattr(solver_module, "baseline", nobody_met)
         met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
@@ -414,31 +404,11 @@ class TestSolveByTrack:
         assert (whole.start_sessions, whole.start_unmet) == (fewer[0][0], fewer[0][1])
         self.assert_g1_leads_the_bigger_track(solution)
 
-    def test_rosters_within_caps_cannot_mend_are_brought_within_them_track_by_track(
-        self, make_week, monkeypatch
-    ):
-        self.g1_leads_every_process_group(monkeypatch)
-        monkeypatch.setattr(solver_module, "within_caps", lambda *args, **options: None)
-        by_track = spy_on_function(monkeypatch, solver_module, "within_caps_track_by_track")
-        met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
-        solution = solved(self.one_counselor_both_tracks_want(make_week), **BY_TRACK)
-        assert by_track and by_track[0] is not None
-        # what the tracks proved holds: met and sessions are not searched on the whole
-        # location (only the preferred counselors are, after the tracks)
-        assert [search.instance.tracks_at("north") for search in met_searches] == [
-            ("evening",),
-            ("day",),
-        ]
-        self.assert_g1_leads_the_bigger_track(solution)
-
     def test_rosters_no_one_can_bring_within_the_caps_are_searched_on_the_whole_location(
         self, make_week, monkeypatch
     ):
         self.g1_leads_every_process_group(monkeypatch)
         monkeypatch.setattr(solver_module, "within_caps", lambda *args, **options: None)
-        monkeypatch.setattr(
-            solver_module, "within_caps_track_by_track", lambda *args, **options: None
-        )
         searches = searches_made(monkeypatch)
         met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
         solution = solved(self.one_counselor_both_tracks_want(make_week), **BY_TRACK)

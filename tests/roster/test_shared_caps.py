@@ -5,7 +5,7 @@ from typing import Any
 from middlepath.roster.cpsat_run import Budget
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_search import part
-from middlepath.roster.shared_caps import within_caps, within_caps_track_by_track
+from middlepath.roster.shared_caps import within_caps
 from middlepath.roster.validate import metrics, validate
 
 BUDGET = {"seconds": 5.0, "deterministic": True, "seed": 0, "workers": 1}
@@ -82,38 +82,3 @@ def test_with_fewer_met_when_the_same_cannot_keep_the_caps(make_week):
     assert validate(instance, roster) == []
     measured = metrics(instance, roster)
     assert (measured.met, measured.sessions) == (9, 2)
-
-
-def test_track_by_track_the_bigger_track_gives_up_the_counselor_over_the_cap(make_week):
-    # g1 and g2 may lead two sessions each, g1 leads all four. The day track (nine) leads
-    # as few with g1 as it can, none; the evening (eight) then has g1's two.
-    staff = [
-        {"id": "g1", "facilitates": ["process", "skills"], "max_sessions": 2},
-        {"id": "g2", "facilitates": ["process", "skills"], "max_sessions": 2},
-    ]
-    raw = make_week(stages=["early"] * 8, day_stages=["late"] * 9, staff=staff)
-    instance = parse_instance(raw)
-
-    shared = within_caps_track_by_track(
-        instance, "north", g1_leads_everything(raw), [], limit=5.0, budget=Budget(**BUDGET)
-    )
-
-    assert shared is not None
-    roster = part(instance, "north", *shared)
-    assert validate(instance, roster) == []
-    measured = metrics(instance, roster)
-    assert (measured.met, measured.sessions) == (17, 4)
-    leaders = {(s["slot"][:3], s["facilitator"]) for s in shared[0]}
-    assert leaders == {("day", "g2"), ("eve", "g1")}
-
-
-def test_track_by_track_none_when_the_other_track_has_nobody_left(make_week):
-    staff = [{"id": "g1", "facilitates": ["process", "skills"], "max_sessions": 2}]
-    raw = make_week(stages=["early"] * 8, day_stages=["late"] * 9, staff=staff)
-    instance = parse_instance(raw)
-
-    shared = within_caps_track_by_track(
-        instance, "north", g1_leads_everything(raw), [], limit=5.0, budget=Budget(**BUDGET)
-    )
-
-    assert shared is None
