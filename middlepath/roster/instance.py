@@ -8,7 +8,7 @@ id: the CLI prints that message instead of a traceback.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from types import MappingProxyType
@@ -84,6 +84,16 @@ class Patient:
     blocks: tuple[str, ...]
     needs: Mapping[str, int]
     prefer_facilitator: str | None
+
+    def with_preferred(self, process_leaders: Collection[str]) -> bool:
+        """The format's third criterion for this patient, given who leads each of their
+        process sessions: a preference, and every one led by that counselor. A patient with
+        no process session has not "had" their preferred lead."""
+        return (
+            self.prefer_facilitator is not None
+            and bool(process_leaders)
+            and all(lead == self.prefer_facilitator for lead in process_leaders)
+        )
 
 
 @dataclass(frozen=True)

@@ -74,15 +74,7 @@ def metrics(
         if session.type == PROCESS:
             for member in session.members:
                 leaders[member].append(session.facilitator)
-    # A patient counts when they have process sessions and every one is led by the counselor
-    # they asked for; a patient with no process session has not "had" their preferred lead.
-    preferred = sum(
-        1
-        for p in met
-        if p.prefer_facilitator is not None
-        and leaders.get(p.id)
-        and all(lead == p.prefer_facilitator for lead in leaders[p.id])
-    )
+    preferred = sum(1 for p in met if p.with_preferred(leaders.get(p.id, ())))
     return Metrics(met=len(met), sessions=len(solution.sessions), preferred_facilitator=preferred)
 
 

@@ -112,6 +112,24 @@ class TestParseInstance:
             parse_instance([])
 
 
+@pytest.mark.parametrize(
+    ("prefer", "leaders", "granted"),
+    [
+        ("g1", ["g1", "g1"], True),
+        ("g1", ["g1", "g2"], False),
+        ("g1", [], False),  # no process session: not "had" the preferred lead
+        (None, ["g1"], False),
+    ],
+)
+def test_a_patient_has_the_preferred_counselor_only_in_every_process_session(
+    nine_early, prefer, leaders, granted
+):
+    if prefer is not None:
+        nine_early["patients"][0]["prefer_facilitator"] = prefer
+    patient = parse_instance(nine_early).patients[0]
+    assert patient.with_preferred(leaders) is granted
+
+
 class TestOneTrack:
     def test_it_keeps_one_tracks_week_with_the_counselors_whole_caps(self, make_week):
         staff = [
