@@ -77,14 +77,15 @@ class DaysModel:
     def met_found(self, solver: cp_model.CpSolver) -> int:
         return sum(solver.value(var) for var in self.met.values())
 
-    def most_met(self, solver: cp_model.CpSolver) -> None:
-        """Most met alone, from the days found: proven in a fraction of a second where the
-        fewest days in the same objective keep the bound open."""
+    def most_met(self, solver: cp_model.CpSolver | None = None) -> None:
+        """Most met alone, from the days `solver` found if any: proven in a fraction of a
+        second where the fewest days in the same objective keep the bound open."""
         self.weight = 1
         self.model.maximize(sum(self.met.values()))
         self.model.clear_hints()
-        for var in [*self.met.values(), *self.come.values()]:
-            self.model.add_hint(var, solver.value(var))
+        if solver is not None:
+            for var in [*self.met.values(), *self.come.values()]:
+                self.model.add_hint(var, solver.value(var))
 
     def plan(self, solver: cp_model.CpSolver) -> set[tuple[str, str]]:
         return {key for key, var in self.come.items() if solver.value(var)}

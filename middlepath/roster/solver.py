@@ -15,7 +15,9 @@ many sessions within the caps (`shared_caps.py` searches for that), so only the 
 criterion is left to search. Where they cannot be, the whole location is searched from a
 roster within the caps that meets a few fewer. Either way the third criterion is searched
 on each track in turn, within the caps the other leaves it: a track's model is much smaller
-than the location's.
+than the location's. Where the caps bind already in the location's days relaxation (it
+meets fewer than its tracks alone, `shared_caps.caps_bind`), the tracks' rosters would
+break them: the location is searched as one model from the start.
 """
 
 from __future__ import annotations
@@ -37,9 +39,12 @@ from middlepath.roster.location_search import (
     part,
     score,
 )
-from middlepath.roster.shared_caps import within_caps
+from middlepath.roster.shared_caps import caps_bind, within_caps
 from middlepath.roster.validate import RosterInternalError, ensure_valid, metrics
 
+# Share of a location's time for checking whether the counselors' caps bind its tracks
+# (`shared_caps.caps_bind`: about 0.1 s each for the location and its tracks of 150).
+SHARE_CAPS_CHECK = 0.02
 # Share of a location's remaining time for searching its tracks apart, first for the most
 # met and fewest sessions, then for the preferred counselors; the rest is for the location
 # as one model when the tracks' rosters together break a counselor's cap.
@@ -80,6 +85,10 @@ def solve_location(
     if allowance < SHORT_ALLOWANCE or len(tracks) < 2:
         return whole(fallback, allowance).search_all(allowance)
     rest = budget.allow(allowance)
+    if caps_bind(instance, location, limit=rest() * SHARE_CAPS_CHECK, budget=budget):
+        # The tracks' rosters searched apart would need more of a counselor than the week
+        # has: the location as one model, from the start.
+        return whole(fallback, rest()).search_all(rest())
 
     def within_the_caps(
         over: LocationResult, *, keep_met: bool, share: float

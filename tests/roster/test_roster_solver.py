@@ -221,6 +221,19 @@ class TestSolveByTrack:
         assert solution["objective"] == {"met": 17, "sessions": 4, "preferred_facilitator": 17}
         assert solution["bound"] == {"met": 17}
 
+    def test_a_location_whose_caps_bind_its_tracks_is_searched_as_one_model(
+        self, make_week, monkeypatch
+    ):
+        # g1 alone, two sessions a week: each track alone would meet all its patients.
+        searches = searches_made(monkeypatch)
+        staff = [{"id": "g1", "facilitates": ["process", "skills"], "max_sessions": 2}]
+        instance = make_week(stages=["early"] * 8, day_stages=["late"] * 9, staff=staff)
+        solution = solved(instance, **BY_TRACK)
+        assert searches == [("day", "evening")]
+        assert solution["status"] == "optimal"
+        assert solution["objective"]["met"] == 9
+        assert solution["bound"] == {"met": 9}
+
     @staticmethod
     def one_counselor_both_tracks_want(make_week: Any) -> dict[str, Any]:
         """Alone, each track has g1 lead its process group; g1 leads one session a week."""

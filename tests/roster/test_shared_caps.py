@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from middlepath.roster.cpsat_run import Budget
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_search import part
-from middlepath.roster.shared_caps import within_caps
+from middlepath.roster.shared_caps import caps_bind, within_caps
 from middlepath.roster.validate import metrics, validate
 
 BUDGET = {"seconds": 5.0, "deterministic": True, "seed": 0, "workers": 1}
@@ -82,3 +84,26 @@ def test_with_fewer_met_when_the_same_cannot_keep_the_caps(make_week):
     assert validate(instance, roster) == []
     measured = metrics(instance, roster)
     assert (measured.met, measured.sessions) == (9, 2)
+
+
+class TestCapsBind:
+    @staticmethod
+    def week(make_week: Any, *, cap: int, evening: int) -> Any:
+        staff = [{"id": "g1", "facilitates": ["process", "skills"], "max_sessions": cap}]
+        raw = make_week(stages=["early"] * evening, day_stages=["late"] * 9, staff=staff)
+        return parse_instance(raw)
+
+    # Two sessions a week: each track alone meets all its patients, the location only one
+    # track's. Four: both tracks.
+    @pytest.mark.parametrize(("cap", "binds"), [(2, True), (4, False)])
+    def test_caps_bind_when_the_location_meets_fewer_than_its_tracks_alone(
+        self, make_week, cap, binds
+    ):
+        instance = self.week(make_week, cap=cap, evening=8)
+        assert caps_bind(instance, "north", limit=5.0, budget=Budget(**BUDGET)) is binds
+
+    def test_patients_no_track_can_meet_are_not_the_caps_binding(self, make_week):
+        # Seven in the evening fill no group of eight, alone or not: the location meets
+        # nine of sixteen, as many as its tracks alone.
+        instance = self.week(make_week, cap=4, evening=7)
+        assert not caps_bind(instance, "north", limit=5.0, budget=Budget(**BUDGET))
