@@ -516,7 +516,7 @@ class LocationModel:
         granted = set()
         for patient_id, var in self.preferred.items():
             patient = self.instance.patient_by_id[patient_id]
-            values[var.index] = int(patient.with_preferred(list(led_by[patient_id].values())))
+            values[var.index] = int(patient.with_preferred(led_by[patient_id].values()))
             if values[var.index]:
                 granted.add((patient.prefer_facilitator, self.process_kind(patient)))
         for key, var in self.granted.items():
