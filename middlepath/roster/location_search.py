@@ -6,7 +6,7 @@ CP-SAT model (`location_model.py`) and the steps that share its time, in order:
 2. *seats*: on those days, a model (`class_model.py`) that counts patients by class (same
    stage, needs and days) instead of seating them one by one finds a good roster fast:
    without the patients' symmetry it fills same-stage groups where the full model spreads
-   a stage thin;
+   a stage thin (neither is needed when the start already meets the bound);
 3. *bound*: the full model, started from it (the days are free again), maximizes `met`
    with the LP search running, whose root relaxation proves a tighter bound within a
    second or so, and whose dives and neighbourhoods find the last few patients in the time
@@ -66,7 +66,8 @@ class LocationSearch:
     """Steps 1-5 (`most_met_fewest_sessions`) and step 6 (`most_preferred`) on `location` of
     `instance`, each within the time it is given. It starts from `start`, a valid roster (of
     the whole instance or of this location), and never returns a worse one; `known_bound`
-    is a bound on met proven elsewhere. `short` chooses the steps for little time."""
+    is a bound on met proven elsewhere, and `known_sessions` the fewest sessions proven
+    elsewhere for meeting that many. `short` chooses the steps for little time."""
 
     def __init__(
         self,
@@ -78,6 +79,7 @@ class LocationSearch:
         progress: Progress | None,
         short: bool,
         known_bound: int | None = None,
+        known_sessions: int | None = None,
     ) -> None:
         self.instance = instance
         self.location = location
@@ -94,6 +96,12 @@ class LocationSearch:
         self.bound = len(self.full.possible)
         if known_bound is not None:
             self.bound = min(self.bound, known_bound)
+        # A roster meeting `known_bound` needs at least `known_sessions`.
+        self._fewest_known = (
+            (known_bound, known_sessions)
+            if known_bound is not None and known_sessions is not None
+            else None
+        )
         # How many of the format's criteria have been searched (2 after steps 1-5, 3 after
         # step 6), and whether the best roster is proven best in them.
         self.searched = 0
@@ -128,24 +136,12 @@ class LocationSearch:
         # would share it with everything else.
         lean = self.short and budget.one_thread
 
-        # 1. days: a plan of days and a proven bound. With the fewest days in the objective
-        # the bound often stays above the most met; then most met alone proves it in a tenth
-        # of a second (12 x 150: 1544 instead of 1548-1566).
-        days = DaysModel(full)
-        solver, status = run(days.model, limit=self._limit("days"), budget=budget)
-        self.bound = min(self.bound, days.met_bound(solver, status))
-        plan = None
-        if status in SOLVED:
-            plan = days.plan(solver)
-            if days.met_found(solver) < self.bound:
-                days.most_met(solver)
-                solver, status = run(days.model, limit=self._limit("days"), budget=budget)
-                self.bound = min(self.bound, days.met_bound(solver, status))
-
-        # 2. seats: on those days, patients counted by class rather than seated one by one
-        # (not needed when the roster it starts from already meets the bound).
-        if plan is not None and full.met_in(self.best) < self.bound:
-            self._seats(plan, lean)
+        # 1. days and 2. seats, not needed when the roster it starts from already meets the
+        # bound (a roster brought within the counselors' caps, `shared_caps.py`).
+        if full.met_in(self.best) < self.bound:
+            plan = self._days()
+            if plan is not None and full.met_in(self.best) < self.bound:
+                self._seats(plan, lean)
 
         # 3. bound: the full model from the best roster so far, LP search included, with all
         # of the met step's time. With steps 2 and 3 both searching neighbourhoods instead,
@@ -207,6 +203,9 @@ class LocationSearch:
 
         # 5. sessions: as many met, as few sessions as possible.
         full.model.add(full.met_total >= met)
+        if self._fewest_known is not None and met >= self._fewest_known[0]:
+            # Proven elsewhere (the tracks searched apart): the search ends on reaching it.
+            full.model.add(full.session_total >= self._fewest_known[1])
         if not self.short:
             # They prove the fewest sessions in seconds, but slow the neighbourhood search of
             # a short step down (measured: 12 x 150 in 60 s ends with about 5 more sessions).
@@ -224,6 +223,23 @@ class LocationSearch:
             self.best = full.snapshot(solver)
         self.searched = 2
         self.proven = optimal and status == cp_model.OPTIMAL
+
+    def _days(self) -> set[tuple[str, str]] | None:
+        """Step 1: a proven bound on met, and a plan of days for the seats step (None if
+        none was found in time). With the fewest days in the objective the bound often
+        stays above the most met; then most met alone proves it in a tenth of a second
+        (12 x 150: 1544 instead of 1548-1566)."""
+        days = DaysModel(self.full)
+        solver, status = run(days.model, limit=self._limit("days"), budget=self.budget)
+        self.bound = min(self.bound, days.met_bound(solver, status))
+        if status not in SOLVED:
+            return None
+        plan = days.plan(solver)
+        if days.met_found(solver) < self.bound:
+            days.most_met(solver)
+            solver, status = run(days.model, limit=self._limit("days"), budget=self.budget)
+            self.bound = min(self.bound, days.met_bound(solver, status))
+        return plan
 
     def _keep_if_meets(self, met: int, solver: cp_model.CpSolver, status: Any) -> int:
         """A met search's roster becomes the best if it meets no fewer than `met`, the best

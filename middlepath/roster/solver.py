@@ -7,17 +7,18 @@ their preferred counselor) in a share of the time proportional to its patients.
 Within a location, tracks share only the counselors' weekly caps (`max_sessions`): their
 slots, and so their rooms, are their own. With time for it, each track is first searched
 alone with its counselors' whole caps, a relaxation of the location that is much faster to
-prove (1 x 80: 11-18 s, where the location as one model proved its third criterion in
-44-58 s, if at all). Its rosters together are the location's optimum whenever they keep the
-caps. When they do not, what the tracks proved still holds: their bound on met, and the
-location's most met and fewest sessions whenever the same patients can be seated in as
-many sessions within the caps (`shared_caps.py` searches for that), so only the third
-criterion is left to search. Where they cannot be, the whole location is searched from a
-roster within the caps that meets a few fewer. Either way the third criterion is searched
-on each track in turn, within the caps the other leaves it: a track's model is much smaller
-than the location's. Where the caps bind already in the location's days relaxation (it
-meets fewer than its tracks alone, `shared_caps.caps_bind`), the tracks' rosters would
-break them: the location is searched as one model from the start.
+prove (1 x 80: 11-18 s, where the location as one model proved its third criterion in 44-58
+s, if at all). Its rosters together are the location's optimum whenever they keep the caps.
+When they do not, what the tracks proved still holds: their bound on met, and the location's
+most met and fewest sessions whenever the same patients can be seated in as many sessions
+within the caps (`shared_caps.py` searches for that), so only the third criterion is left to
+search. Where they can be only in a few more sessions, the whole location's search needs
+only its sessions step, which ends on reaching the tracks' fewest. Where they cannot be, the
+whole location is searched from a roster within the caps that meets a few fewer. Either way
+the third criterion is searched on each track in turn, within the caps the other leaves it:
+a track's model is much smaller than the location's. Where the caps bind already in the
+location's days relaxation (it meets fewer than its tracks alone, `shared_caps.caps_bind`),
+the tracks' rosters would break them: the location is searched as one model from the start.
 """
 
 from __future__ import annotations
@@ -55,6 +56,17 @@ SHARE_WITHIN_CAPS = 0.05
 # When they cannot be, with fewer patients met (1 x 150: 1.5 s of about 20; local search
 # first comes within the caps after 0.4-1 s).
 SHARE_WITHIN_CAPS_MEETING_FEWER = 0.08
+# When not in as many sessions (1 x 150 on a 2-core machine: three runs in four),
+# in up to this many more, with the same patients met: then the whole location's search
+# needs only its sessions step, and ends on reaching the tracks' fewest. Six tracks' rosters
+# over the caps, given 4 s: within them in 8 of 12 runs (65-66 sessions), 6 of them within
+# 2.3 s. In twelve runs of 22 s from such rosters, it met everyone in 5 of 5 and proved the
+# fewest sessions by 2.9-5 s in 3, where the search of the whole location from the start
+# ended short of everyone in 3 of 12 and proved the fewest by 10-11 s in 2 (better in 9 of
+# 12 pairs). Whole runs of 1 x 150 in 30 s, eight interleaved pairs: better in eight; all
+# met in 8 (6 before), 64 sessions in 7 (4), 44.0 with their preferred counselor (37.3).
+SPARE_SESSIONS = 4
+SHARE_WITHIN_CAPS_MORE_SESSIONS = 0.15
 
 
 def solve_location(
@@ -69,7 +81,7 @@ def solve_location(
     """Lexicographic search of one location within `allowance` (seconds or deterministic),
     never worse than `fallback`, a valid roster."""
 
-    def whole(start: Mapping[str, Any], seconds: float, **known: int) -> LocationSearch:
+    def whole(start: Mapping[str, Any], seconds: float, **known: int | None) -> LocationSearch:
         """A search of the location as one model."""
         return LocationSearch(
             instance,
@@ -91,7 +103,7 @@ def solve_location(
         return whole(fallback, rest()).search_all(rest())
 
     def within_the_caps(
-        over: LocationResult, *, keep_met: bool, share: float
+        over: LocationResult, *, keep_met: bool, share: float, spare_sessions: int = 0
     ) -> tuple[list[dict[str, Any]], list[str]] | None:
         """`over`, a roster that breaks counselors' caps, brought within them
         (`shared_caps.within_caps`) in `share` of the time left; None if not."""
@@ -103,6 +115,7 @@ def solve_location(
             limit=rest() * share,
             budget=budget,
             keep_met=keep_met,
+            spare_sessions=spare_sessions,
         )
         if roster is None or not keeps_rules(instance, location, *roster):
             return None
@@ -138,6 +151,9 @@ def solve_location(
     apart.step(lambda search, seconds: search.most_met_fewest_sessions(seconds), rest())
     first = apart.result()
     first_valid = keeps_rules(instance, location, first.sessions, first.unmet)
+    # The tracks' fewest sessions, if proven: no roster of the location meeting as many as
+    # they do has fewer, so the whole location's search ends on reaching them.
+    known_sessions = len(first.sessions) if first.optimal else None
     if not first_valid:
         # Together the tracks' rosters need more of a counselor than the week has. The same
         # patients met in as many sessions within the caps are, if the tracks proved theirs,
@@ -148,6 +164,15 @@ def solve_location(
         shared = within_the_caps(first, keep_met=True, share=SHARE_WITHIN_CAPS)
         if shared is not None and first.optimal:
             return most_preferred_from(*shared, proven=True, bound=first.bound_met)
+        if shared is None and first.optimal:
+            # Not in as many sessions: in a few more, from which the whole location's search
+            # needs only its sessions step.
+            shared = within_the_caps(
+                first,
+                keep_met=True,
+                share=SHARE_WITHIN_CAPS_MORE_SESSIONS,
+                spare_sessions=SPARE_SESSIONS,
+            )
         if shared is None:
             # Not with the same patients met: with a few fewer, a start for the search of
             # the whole location much better than the baseline.
@@ -163,7 +188,7 @@ def solve_location(
             instance, location, *own_roster(instance, location, fallback)
         ):
             start = part(instance, location, first.sessions, first.unmet)
-        search = whole(start, rest(), known_bound=first.bound_met)
+        search = whole(start, rest(), known_bound=first.bound_met, known_sessions=known_sessions)
         search.most_met_fewest_sessions(rest(), then_preferred=True)
         steps = search.result()
         return most_preferred_from(

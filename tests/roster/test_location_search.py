@@ -154,3 +154,33 @@ def test_the_met_search_starts_from_the_seats_steps_roster_even_when_it_meets_fe
     first_hint = next(values for model, values in hints if model is search.full)
     assert first_hint == {} != best_at_start
     assert search.full.met_in(search.best) >= 8
+
+
+@pytest.mark.parametrize(("known_bound", "told"), [(8, True), (9, False)])
+def test_the_sessions_step_is_told_the_fewest_sessions_proven_for_as_many_met(
+    make_week, known_bound, told
+):
+    # The fewest sessions proven elsewhere (the tracks searched apart) for meeting the known
+    # bound are a lower bound on the sessions step once it meets as many; meeting fewer,
+    # they say nothing.
+    instance = parse_instance(make_week(stages=["early"] * 8))
+    search = LocationSearch(
+        instance,
+        "north",
+        budget=Budget(seconds=5.0, deterministic=True, seed=0, workers=1),
+        start={"sessions": [], "unmet": [p.id for p in instance.patients]},
+        progress=None,
+        short=False,
+        known_bound=known_bound,
+        known_sessions=2,
+    )
+    search.most_met_fewest_sessions(2.0)
+
+    leads = sorted(var.index for var in search.full.lead.values())
+    lower_bounds = [
+        constraint.linear.domain[0]
+        for constraint in search.full.model.proto.constraints
+        if sorted(constraint.linear.vars) == leads
+    ]
+    assert (2 in lower_bounds) is told
+    assert search.full.sessions_in(search.best) == 2

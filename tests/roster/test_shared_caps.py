@@ -86,6 +86,68 @@ def test_with_fewer_met_when_the_same_cannot_keep_the_caps(make_week):
     assert (measured.met, measured.sessions) == (9, 2)
 
 
+def g1_leads_both_skills_groups(instance: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each track's roster as searched alone, in three sessions: both stages' process groups
+    in the first slot, everyone in g1's skills group in the second."""
+    sessions = []
+    for prefix, short in (("p", "eve"), ("d", "day")):
+        patients = [p for p in instance["patients"] if p["id"].startswith(prefix)]
+        for n, stage in enumerate(("early", "late"), start=1):
+            sessions.append(
+                {
+                    "id": f"{short}-process-{stage}",
+                    "slot": f"{short}-mon-1",
+                    "type": "process",
+                    "stage": stage,
+                    "room": f"room-{'ab'[n - 1]}",
+                    "facilitator": f"g{n + 1}",
+                    "members": [p["id"] for p in patients if p["stage"] == stage],
+                }
+            )
+        sessions.append(
+            {
+                "id": f"{short}-skills",
+                "slot": f"{short}-mon-2",
+                "type": "skills",
+                "stage": None,
+                "room": "room-a",
+                "facilitator": "g1",
+                "members": [p["id"] for p in patients],
+            }
+        )
+    return sessions
+
+
+def test_in_more_sessions_when_as_many_cannot_keep_the_caps(make_week):
+    # g1, the only one for skills, leads one session a week: one track's second slot has
+    # each stage's process group again instead, seven sessions instead of six.
+    staff = [
+        {"id": "g1", "facilitates": ["skills"], "max_sessions": 1},
+        {"id": "g2", "facilitates": ["process"]},
+        {"id": "g3", "facilitates": ["process"]},
+    ]
+    raw = make_week(
+        stages=["early"] * 5 + ["late"] * 5,
+        day_stages=["early"] * 4 + ["late"] * 4,
+        needs={"process": 1},
+        process_min=4,
+        staff=staff,
+    )
+    instance = parse_instance(raw)
+    over = g1_leads_both_skills_groups(raw)
+    assert [v.rule for v in validate(instance, part(instance, "north", over, []))] == [5]
+    budget = Budget(**BUDGET)
+
+    assert within_caps(instance, "north", over, [], limit=1.0, budget=budget) is None
+    shared = within_caps(instance, "north", over, [], limit=5.0, budget=budget, spare_sessions=1)
+
+    assert shared is not None
+    roster = part(instance, "north", *shared)
+    assert validate(instance, roster) == []
+    measured = metrics(instance, roster)
+    assert (measured.met, measured.sessions) == (18, 7)
+
+
 class TestCapsBind:
     @staticmethod
     def week(make_week: Any, *, cap: int, evening: int) -> Any:
