@@ -111,6 +111,26 @@ def make_week() -> Builder:
 
 
 @pytest.fixture
+def one_skills_session_a_week() -> dict[str, Any]:
+    """Both tracks with early and late patients who need one process group each; g2 and g3
+    lead process groups, g1, the only one for skills, one session a week. Alone, each
+    track's fewest sessions (three) have g1 lead its skills group; together, one track's
+    second slot has each stage's process group again: seven sessions, not six."""
+    staff = [
+        {"id": "g1", "facilitates": ["skills"], "max_sessions": 1},
+        {"id": "g2", "facilitates": ["process"]},
+        {"id": "g3", "facilitates": ["process"]},
+    ]
+    return week(
+        stages=["early"] * 5 + ["late"] * 5,
+        day_stages=["early"] * 4 + ["late"] * 4,
+        needs={"process": 1},
+        process_min=4,
+        staff=staff,
+    )
+
+
+@pytest.fixture
 def nine_early() -> dict[str, Any]:
     """Nine early-stage patients who all fit one process and one skills group."""
     return week(stages=["early"] * 9)

@@ -418,23 +418,8 @@ class TestSolveByTrack:
         self.assert_g1_leads_the_bigger_track(solution)
 
     def test_rosters_within_the_caps_only_in_more_sessions_need_only_the_sessions_search(
-        self, make_week, monkeypatch
+        self, one_skills_session_a_week, monkeypatch
     ):
-        # Alone, each track's fewest sessions has g1 lead its skills group; g1, the only one
-        # for skills, leads one session a week, so one track's second slot has each stage's
-        # process group again: seven sessions, not the tracks' six.
-        staff = [
-            {"id": "g1", "facilitates": ["skills"], "max_sessions": 1},
-            {"id": "g2", "facilitates": ["process"]},
-            {"id": "g3", "facilitates": ["process"]},
-        ]
-        instance = make_week(
-            stages=["early"] * 5 + ["late"] * 5,
-            day_stages=["early"] * 4 + ["late"] * 4,
-            needs={"process": 1},
-            process_min=4,
-            staff=staff,
-        )
         shared: list[Any] = []
 
         def recorded(*args: Any, **options: Any) -> Any:
@@ -444,7 +429,7 @@ class TestSolveByTrack:
         monkeypatch.setattr(solver_module, "within_caps", recorded)
         met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
         days_steps = spy_on(monkeypatch, LocationSearch, "_days")
-        solution = solved(instance, **BY_TRACK)
+        solution = solved(one_skills_session_a_week, **BY_TRACK)
 
         assert [spare for spare, _ in shared] == [0, solver_module.SPARE_SESSIONS]
         assert shared[0][1] is None and shared[1][1] is not None

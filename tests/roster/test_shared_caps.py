@@ -118,21 +118,8 @@ def g1_leads_both_skills_groups(instance: dict[str, Any]) -> list[dict[str, Any]
     return sessions
 
 
-def test_in_more_sessions_when_as_many_cannot_keep_the_caps(make_week):
-    # g1, the only one for skills, leads one session a week: one track's second slot has
-    # each stage's process group again instead, seven sessions instead of six.
-    staff = [
-        {"id": "g1", "facilitates": ["skills"], "max_sessions": 1},
-        {"id": "g2", "facilitates": ["process"]},
-        {"id": "g3", "facilitates": ["process"]},
-    ]
-    raw = make_week(
-        stages=["early"] * 5 + ["late"] * 5,
-        day_stages=["early"] * 4 + ["late"] * 4,
-        needs={"process": 1},
-        process_min=4,
-        staff=staff,
-    )
+def test_in_more_sessions_when_as_many_cannot_keep_the_caps(one_skills_session_a_week):
+    raw = one_skills_session_a_week
     instance = parse_instance(raw)
     over = g1_leads_both_skills_groups(raw)
     assert [v.rule for v in validate(instance, part(instance, "north", over, []))] == [5]
