@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from middlepath.roster.baseline import baseline, choose_days
+from middlepath.roster.baseline import Group, _repair, baseline, plan_days
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.validate import validate
@@ -28,17 +28,54 @@ class TestBaseline:
         instance = make_week(stages=["early"] * 5)
         assert baseline(instance)["bound"] == {"met": 5}
 
-    def test_it_takes_the_first_available_days(self, make_week):
-        instance = parse_instance(
-            make_week(stages=["early"], blocks=3, target_minutes=360, min_days=2, max_days=3)
-        )
-        days = choose_days(instance.patients[0], instance)
-        assert days is not None
-        assert [b.id for b in days] == ["eve-mon", "eve-tue"]
+    def test_it_fixes_days_least_flexible_first_where_their_stage_already_comes(self, make_week):
+        week = make_week(stages=["early", "early", "late"], blocks=3, min_days=1, max_days=1)
+        available = {"p01": ["eve-mon", "eve-tue", "eve-wed"], "p02": ["eve-wed"]}
+        available["p03"] = ["eve-tue", "eve-wed"]
+        for patient in week["patients"]:
+            patient["blocks"] = available[patient["id"]]
+        days = plan_days(parse_instance(week))
+        # p02 can only come on Wednesday, so p01 joins the early patient there, not on
+        # Monday; the late p03 goes where fewer come.
+        assert {p: [b.id for b in blocks or []] for p, blocks in days.items()} == {
+            "p01": ["eve-wed"],
+            "p02": ["eve-wed"],
+            "p03": ["eve-tue"],
+        }
+
+    def test_it_fixes_days_on_a_full_block_only_when_none_other_is_left(self, make_week):
+        week = make_week(stages=["early"] * 3, blocks=2, min_days=1, max_days=1)
+        week["rooms"] = [{"id": "room-a", "location": "north", "capacity": 2}]
+        days = plan_days(parse_instance(week))
+        assert [blocks[0].id for blocks in days.values() if blocks] == [
+            "eve-mon",
+            "eve-mon",
+            "eve-tue",
+        ]
 
     def test_it_gives_up_on_a_plan_the_blocks_cannot_cover(self, make_week):
         instance = parse_instance(make_week(stages=["early"], target_minutes=360, max_days=2))
-        assert choose_days(instance.patients[0], instance) is None
+        assert plan_days(instance) == {"p01": None}
+
+    def test_the_repair_tops_a_small_group_up_from_a_bigger_one_of_its_slot(self, make_week):
+        instance = parse_instance(make_week(stages=["early"] * 17, needs={"skills": 1}))
+        first, second = instance.blocks[0].slots
+        ids = [p.id for p in instance.patients]
+
+        def group(slot, type_name, members):
+            return Group(slot, type_name, None, f"room-{type_name}", "g1", 15, list(members))
+
+        skills, small = group(first, "skills", ids[:11]), group(first, "psychoeducation", ids[11:])
+        later = [group(second, "skills", ids[:8]), group(second, "psychoeducation", ids[8:])]
+        unmet: set[str] = set()
+        groups = _repair(instance, [skills, small, *later], unmet)
+        # Two who have their skills group in the second slot move over; dissolving the group
+        # of six instead would have sent two home (the skills group holds 15), and the
+        # second slot's psychoeducation group would have fallen below eight with them.
+        assert unmet == set()
+        assert len(groups) == 4
+        assert sorted(small.members) == sorted([*ids[11:], "p01", "p02"])
+        assert len(skills.members) == 9
 
     @pytest.mark.parametrize("seed", [1, 2, 3])
     def test_it_always_returns_a_valid_roster(self, seed: int):

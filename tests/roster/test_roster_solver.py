@@ -116,11 +116,10 @@ class TestSolveKnownOptima:
         assert {s["slot"] for s in solution["sessions"]} == set(monday_and_wednesday)
 
     def test_it_meets_everyone_the_hand_made_roster_sends_home(self, make_week):
-        # First fit puts everyone on Monday to Wednesday, where three process groups (one per
-        # stage) and the psychoeducation and skills groups do not all fit.
+        # The hand-made roster, its days fixed one patient at a time, sends the late stage home.
         everyone = {"id": "g", "facilitates": ["process", "skills", "psychoeducation"]}
         instance = make_week(
-            stages=["early"] * 12 + ["middle"] * 12 + ["late"] * 12,
+            stages=["early"] * 14 + ["middle"] * 12 + ["late"] * 10,
             blocks=5,
             target_minutes=540,
             min_days=3,
@@ -427,6 +426,9 @@ class TestSolveByTrack:
             return shared[-1][1]
 
         monkeypatch.setattr(solver_module, "within_caps", recorded)
+        # a baseline that meets nobody, so the whole location's search starts from the
+        # roster within the caps
+        monkeypatch.setattr(solver_module, "baseline", nobody_met)
         met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
         days_steps = spy_on(monkeypatch, LocationSearch, "_days")
         solution = solved(one_skills_session_a_week, **BY_TRACK)
