@@ -15,7 +15,7 @@ Often (1 x 150: three tracks' rosters in four) no roster meets the same patients
 sessions within the caps, but one does in a few more: the whole location's search then
 starts from everyone met and needs only its sessions step. When none meets the same
 patients, one that meets a few fewer is still the best start the search of the whole
-location can have (the baseline's meets about 15).
+location can have (the baseline's meets 99 of 1 x 150's 150).
 """
 
 from __future__ import annotations
@@ -90,9 +90,9 @@ def within_caps(
         # 1 x 150 that no search brings within the caps with everyone met gave, in 1.5 s,
         # rosters meeting 140-148 in eight of eight runs; neighbourhoods, 141-149 in three
         # and none at all in five. Started from such a roster (138-147) the search of the
-        # whole location met all 150 in 10 of 15 runs, against 6 of 15 from the baseline
-        # (its met search now starts from its own seats step's roster: from this one it
-        # often stayed where it was).
+        # whole location met all 150 in 10 of 15 runs, against 6 of 15 from the baseline,
+        # which met 15 then (its met search now starts from its own seats step's roster:
+        # from this one it often stayed where it was).
         full.model.minimize((len(full.patients) + 1) * overload - full.met_total)
         good_enough = -full.met_in(values)
         search = Search.LOCAL
