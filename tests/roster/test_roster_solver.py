@@ -17,6 +17,7 @@ from middlepath.roster.location_model import SOLVED, LocationModel
 from middlepath.roster.location_search import SHORT_ALLOWANCE, LocationSearch
 from middlepath.roster.shared_caps import within_caps
 from middlepath.roster.validate import RosterInternalError, validate
+from tests.roster.odd_weeks import odd_weeks
 from tests.roster.solving import solver_examples, watch_runs
 
 # Short deterministic limits keep the suite fast and its results independent of machine load.
@@ -624,5 +625,15 @@ class TestSolveProperties:
         met = solution["objective"]["met"]
         assert met <= solution["bound"]["met"]
         assert met >= baseline(instance)["objective"]["met"]
+        if solution["status"] == "optimal":
+            assert met == solution["bound"]["met"]
+
+    @solver_examples(12)
+    @given(week=odd_weeks())
+    def test_it_keeps_the_rules_and_its_bound_whatever_the_week(self, week: dict[str, Any]):
+        solution = solved(week, seconds=0.5)
+        met = solution["objective"]["met"]
+        assert met + len(solution["unmet"]) == len(week["patients"])
+        assert baseline(week)["objective"]["met"] <= met <= solution["bound"]["met"]
         if solution["status"] == "optimal":
             assert met == solution["bound"]["met"]
