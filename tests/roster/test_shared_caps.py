@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ortools.sat.python import cp_model
 
-from middlepath.roster.cpsat_run import Budget
+from middlepath.roster import shared_caps
+from middlepath.roster.cpsat_run import Budget, run
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.location_search import part
 from middlepath.roster.shared_caps import caps_bind, within_caps
@@ -133,6 +135,44 @@ def test_in_more_sessions_when_as_many_cannot_keep_the_caps(one_skills_session_a
     assert validate(instance, roster) == []
     measured = metrics(instance, roster)
     assert (measured.met, measured.sessions) == (18, 7)
+
+
+@pytest.mark.parametrize(("keep_met", "runs"), [(True, 3), (False, 1)])
+def test_a_search_keeping_the_same_met_starts_again_with_another_seed(
+    one_skills_session_a_week, monkeypatch, keep_met, runs
+):
+    # The first two runs find nothing in their hundredth of a second: a search keeping the
+    # same patients met starts again with the next seed, and the third brings the roster
+    # within the caps; local search (fewer met) runs once, with all its time.
+    raw = one_skills_session_a_week
+    instance = parse_instance(raw)
+    monkeypatch.setattr(shared_caps, "RESTART_SECONDS", 0.01)
+    seen: list[tuple[int, float]] = []
+
+    def first_two_find_nothing(model: Any, **options: Any) -> Any:
+        seen.append((options["restart"], options["limit"]))
+        solver, status = run(model, **options)
+        return solver, cp_model.UNKNOWN if len(seen) <= 2 else status
+
+    monkeypatch.setattr(shared_caps, "run", first_two_find_nothing)
+    shared = within_caps(
+        instance,
+        "north",
+        g1_leads_both_skills_groups(raw),
+        [],
+        limit=1.0,
+        budget=Budget(**BUDGET),
+        keep_met=keep_met,
+        spare_sessions=1,
+    )
+
+    assert [restart for restart, _ in seen] == list(range(runs))
+    if keep_met:
+        assert all(limit == 0.01 for _, limit in seen)
+        assert shared is not None
+    else:
+        assert seen[0][1] == pytest.approx(1.0)
+        assert shared is None
 
 
 class TestCapsBind:
