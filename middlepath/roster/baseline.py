@@ -46,6 +46,10 @@ class Group:
     limit: int
     members: list[str] = field(default_factory=list)
 
+    def admits(self, patient: Patient) -> bool:
+        """Whether the patient's stage may sit in it."""
+        return self.stage is None or self.stage == patient.stage
+
 
 def plan_days(instance: Instance) -> dict[str, list[Block] | None]:
     """Each patient's days for the week (None if their blocks cannot cover the plan),
@@ -169,21 +173,21 @@ class _Week:
     ) -> Group | None:
         """A group of the type (and stage) most of those waiting still need (`needed`), or
         that most of them may join, if enough of them to run it may."""
-        options: Counter[tuple[str, str | None]] = Counter()
+        needing: Counter[tuple[str, str | None]] = Counter()
         joinable: Counter[tuple[str, str | None]] = Counter()
         for patient in waiting:
             for type_name in self.instance.group_types:
                 key = (type_name, self.stage_for(patient, type_name))
                 joinable[key] += 1
                 if self.needs[patient.id][type_name] > 0:
-                    options[key] += 1
+                    needing[key] += 1
         type_order = list(self.instance.group_types)
         ranked = sorted(
             joinable,
-            key=lambda key: (-options[key], -joinable[key], type_order.index(key[0]), key[1] or ""),
+            key=lambda key: (-needing[key], -joinable[key], type_order.index(key[0]), key[1] or ""),
         )
         for type_name, stage in ranked:
-            if needed and not options[type_name, stage]:
+            if needed and not needing[type_name, stage]:
                 break
             if joinable[type_name, stage] < self.instance.group_types[type_name].min_size:
                 continue
@@ -212,8 +216,7 @@ class _Week:
         fits = [
             group
             for group in open_here
-            if (group.stage is None or group.stage == patient.stage)
-            and len(group.members) < group.limit
+            if group.admits(patient) and len(group.members) < group.limit
         ]
         most_needed = sorted((g for g in fits if needs[g.type] > 0), key=lambda g: -needs[g.type])
         if most_needed:
@@ -328,7 +331,7 @@ def _may_move(
     """Whether the patient may leave `source` for `target`, a group of the same slot: of
     their stage, and leaving no type they need short."""
     patient = instance.patient_by_id[patient_id]
-    if target.stage is not None and target.stage != patient.stage:
+    if not target.admits(patient):
         return False
     if source.type == target.type:
         return True
@@ -341,13 +344,13 @@ def _seats_of(patient_id: str, type_name: str, groups: list[Group]) -> int:
 
 def _reseat(instance: Instance, patient_id: str, lost: Group, groups: list[Group]) -> Group | None:
     patient = instance.patient_by_id[patient_id]
-    seats = Counter(g.type for g in groups if patient_id in g.members)
+    short_of_lost = _seats_of(patient_id, lost.type, groups) < patient.needs.get(lost.type, 0)
     for group in groups:
         if group.slot.id != lost.slot.id or len(group.members) >= group.limit:
             continue
-        if group.stage is not None and group.stage != patient.stage:
+        if not group.admits(patient):
             continue
-        if seats[lost.type] < patient.needs.get(lost.type, 0) and group.type != lost.type:
+        if short_of_lost and group.type != lost.type:
             continue
         return group
     return None
