@@ -97,6 +97,13 @@ class Watcher(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
+def restart_slice(left: float, every: float) -> float:
+    """How long one run of a search that starts again with another seed every `every`
+    seconds may take of the `left` it has: all of it when less than half as long again
+    would be left after the run."""
+    return left if left < 1.5 * every else every
+
+
 def run(
     model: cp_model.CpModel,
     *,

@@ -35,7 +35,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from middlepath.roster.class_model import ClassModel
-from middlepath.roster.cpsat_run import Budget, Progress, Search, Watcher, run
+from middlepath.roster.cpsat_run import Budget, Progress, Search, Watcher, restart_slice, run
 from middlepath.roster.days_model import DaysModel
 from middlepath.roster.instance import SOLUTION_FORMAT, Instance
 from middlepath.roster.location_model import SOLVED, LocationModel, floor_bound
@@ -165,7 +165,7 @@ class LocationSearch:
                 # a run with another seed, from the best roster so far, often does at once
                 # (1 x 150, the location whole, 13 s from the seats' roster: 150 met in 15
                 # of 23 runs restarting every 3 s, against 11 of 23 in one run).
-                here = left() if patient or left() < 1.5 * RESTART_SECONDS else RESTART_SECONDS
+                here = left() if patient else restart_slice(left(), RESTART_SECONDS)
                 # The first run starts from the seats step's roster even where the best so
                 # far meets more (a roster brought within the caps, `shared_caps.py`), from
                 # which the search often stays where it is (1 x 150 from such rosters,

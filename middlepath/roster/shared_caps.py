@@ -24,7 +24,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from middlepath.roster.cpsat_run import Budget, Search, run
+from middlepath.roster.cpsat_run import Budget, Search, restart_slice, run
 from middlepath.roster.days_model import DaysModel
 from middlepath.roster.instance import Instance
 from middlepath.roster.location_model import SOLVED, LocationModel
@@ -119,9 +119,7 @@ def within_caps(
         # in 27 of 36 runs starting again every second, against 18 of 36 in one run). Local
         # search keeps improving what it has, so it runs once; and a proof that the caps
         # cannot be kept ends the search.
-        here = left()
-        if keep_met and here >= 1.5 * RESTART_SECONDS:
-            here = RESTART_SECONDS
+        here = restart_slice(left(), RESTART_SECONDS) if keep_met else left()
         solver, status = run(
             full.model,
             limit=here,
