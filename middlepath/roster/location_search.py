@@ -90,7 +90,6 @@ class LocationSearch:
         self.start_sessions, self.start_unmet = own_roster(instance, location, start)
         # A start that does not fit the model (a modelling bug) is no start: nobody met.
         self.best = self.full.values_of_roster(self.start_sessions, set(self.start_unmet)) or {}
-        self._start_values = self.best
         # The seats step's roster (step 2), where the met search starts from.
         self._seats_values: dict[int, int] | None = None
         self.bound = len(self.full.possible)
@@ -299,14 +298,18 @@ class LocationSearch:
         if not full.patients:
             return
         self._left = self.budget.allow(allowance)
-        full.model.add(full.session_total <= full.sessions_in(self.best))
         full.add_preferences()
         if not full.preferred:
             return
-        if self.best is self._start_values:
-            # Taken before the preference variables existed, the start roster's values do
-            # not say who sits with their preferred counselor; taken again now, they do.
-            self.best = full.values_of_roster(self.start_sessions, set(self.start_unmet)) or {}
+        # Values taken before the preference variables existed do not say who sits with
+        # their preferred counselor; taken again from the roster they stand for, they do (from
+        # the start roster, if better: the model's values do not say who sits in which of a
+        # slot's sessions of one kind).
+        found = full.roster(self.best)
+        start = (self.start_sessions, self.start_unmet)
+        sessions, unmet = max(found, start, key=lambda roster: self._score(*roster))
+        self.best = full.values_of_roster(sessions, set(unmet)) or self.best
+        full.model.add(full.session_total <= full.sessions_in(self.best))
         full.model.maximize(sum(full.preferred.values()))
         full.hint(self.best)
         solver, status = run(
@@ -327,15 +330,18 @@ class LocationSearch:
         self.most_preferred(left())
         return self.result()
 
+    def _score(self, sessions: list[dict[str, Any]], unmet: list[str]) -> tuple[int, int, int]:
+        return score(self.instance, self.location, sessions, unmet)
+
     def result(self) -> LocationResult:
         """The best roster found, or the one it started from if that is better."""
         if not self.full.patients:
             return LocationResult(self.location, [], [], 0, True)
-        instance, location = self.instance, self.location
+        location = self.location
         sessions, unmet = self.full.roster(self.best)
         proven = self.proven
-        found = score(instance, location, sessions, unmet)
-        begun = score(instance, location, self.start_sessions, self.start_unmet)
+        found = self._score(sessions, unmet)
+        begun = self._score(self.start_sessions, self.start_unmet)
         if begun > found:
             # Better in a criterion not searched yet (the preferred counselors after steps
             # 1-5), it keeps what is proven; better in one searched, the search got nowhere

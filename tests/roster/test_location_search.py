@@ -11,7 +11,7 @@ from middlepath.roster.cpsat_run import Budget, Watcher
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import Instance, parse_instance
 from middlepath.roster.location_model import LocationModel
-from middlepath.roster.location_search import SHARE, LocationSearch, part
+from middlepath.roster.location_search import SHARE, LocationSearch, part, score
 from tests.roster.solving import watch_runs
 
 
@@ -62,6 +62,32 @@ def test_the_preferred_step_starts_from_who_sits_with_their_counselor(
     preferred = search.full.preferred
     assert sum(hinted.get(var.index, 0) for var in preferred.values()) == 8
     assert search.result().optimal
+
+
+def test_the_preferred_step_starts_from_who_sits_with_their_counselor_in_the_roster_found(
+    two_process_groups, monkeypatch
+):
+    # Nobody met at the start: steps 1-5 find the roster. Their values were taken before the
+    # preferred step's variables existed; read again as the roster they stand for, they say
+    # who sits in g1's process group, and the hint of the preferred step says so.
+    instance, _ = two_process_groups
+    hints = record_hints(monkeypatch)
+    search = LocationSearch(
+        instance,
+        "north",
+        budget=Budget(seconds=5.0, deterministic=True, seed=0, workers=1),
+        start=part(instance, "north", [], [p.id for p in instance.patients]),
+        progress=None,
+        short=False,
+    )
+    search.most_met_fewest_sessions(2.0)
+    found = search.full.roster(search.best)
+    search.most_preferred(0.5)
+
+    _, hinted = hints[-1]
+    with_g1 = score(instance, "north", *found)[2]
+    assert with_g1 > 0
+    assert sum(hinted.get(var.index, 0) for var in search.full.preferred.values()) == with_g1
 
 
 def test_the_preferred_step_alone_claims_no_proof_its_start_does_not_have(two_process_groups):
