@@ -15,11 +15,13 @@ from middlepath.roster.location_search import SHARE, LocationSearch, part, score
 from tests.roster.solving import watch_runs
 
 
-def search_alone(instance: Instance, start: dict[str, Any]) -> LocationSearch:
-    """A search of loc0 from `start`, in deterministic time on one thread."""
+def search_alone(
+    instance: Instance, start: dict[str, Any], location: str = "loc0"
+) -> LocationSearch:
+    """A search of `location` from `start`, in deterministic time on one thread."""
     return LocationSearch(
         instance,
-        "loc0",
+        location,
         budget=Budget(seconds=10.0, deterministic=True, seed=0, workers=1),
         start=start,
         progress=None,
@@ -47,14 +49,7 @@ def test_the_preferred_step_starts_from_who_sits_with_their_counselor(
     # so, though the start roster's values were taken before that step's variables existed.
     instance, sessions = two_process_groups
     hints = record_hints(monkeypatch)
-    search = LocationSearch(
-        instance,
-        "north",
-        budget=Budget(seconds=5.0, deterministic=True, seed=0, workers=1),
-        start=part(instance, "north", sessions, []),
-        progress=None,
-        short=False,
-    )
+    search = search_alone(instance, part(instance, "north", sessions, []), "north")
     search.only_preferred_left(proven=True)
     search.most_preferred(0.5)
 
@@ -72,13 +67,8 @@ def test_the_preferred_step_starts_from_who_sits_with_their_counselor_in_the_ros
     # who sits in g1's process group, and the hint of the preferred step says so.
     instance, _ = two_process_groups
     hints = record_hints(monkeypatch)
-    search = LocationSearch(
-        instance,
-        "north",
-        budget=Budget(seconds=5.0, deterministic=True, seed=0, workers=1),
-        start=part(instance, "north", [], [p.id for p in instance.patients]),
-        progress=None,
-        short=False,
+    search = search_alone(
+        instance, part(instance, "north", [], [p.id for p in instance.patients]), "north"
     )
     search.most_met_fewest_sessions(2.0)
     found = search.full.roster(search.best)
@@ -97,14 +87,7 @@ def test_the_preferred_step_alone_claims_no_proof_its_start_does_not_have(two_pr
     instance, sessions = two_process_groups
     ids = [p.id for p in instance.patients]
     eight = [s for s in sessions if s["facilitator"] == "g1"]
-    search = LocationSearch(
-        instance,
-        "north",
-        budget=Budget(seconds=5.0, deterministic=True, seed=0, workers=1),
-        start=part(instance, "north", eight, ids[8:]),
-        progress=None,
-        short=False,
-    )
+    search = search_alone(instance, part(instance, "north", eight, ids[8:]), "north")
     search.only_preferred_left(proven=False)
     search.most_preferred(1.0)
 
