@@ -305,9 +305,7 @@ class LocationSearch:
         # their preferred counselor; taken again from the roster they stand for, they do (from
         # the start roster, if better: the model's values do not say who sits in which of a
         # slot's sessions of one kind).
-        found = full.roster(self.best)
-        start = (self.start_sessions, self.start_unmet)
-        sessions, unmet = max(found, start, key=lambda roster: self._score(*roster))
+        sessions, unmet, _, _ = self._best_roster()
         self.best = full.values_of_roster(sessions, set(unmet)) or self.best
         full.model.add(full.session_total <= full.sessions_in(self.best))
         full.model.maximize(sum(full.preferred.values()))
@@ -330,24 +328,30 @@ class LocationSearch:
         self.most_preferred(left())
         return self.result()
 
-    def _score(self, sessions: list[dict[str, Any]], unmet: list[str]) -> tuple[int, int, int]:
-        return score(self.instance, self.location, sessions, unmet)
+    def _best_roster(
+        self,
+    ) -> tuple[list[dict[str, Any]], list[str], tuple[int, int, int], tuple[int, int, int]]:
+        """The best roster found, or the one the search started from if that is better; and
+        the scores of both (found, then started from)."""
+        sessions, unmet = self.full.roster(self.best)
+        found = score(self.instance, self.location, sessions, unmet)
+        begun = score(self.instance, self.location, self.start_sessions, self.start_unmet)
+        if begun > found:
+            sessions, unmet = self.start_sessions, self.start_unmet
+        return sessions, unmet, found, begun
 
     def result(self) -> LocationResult:
         """The best roster found, or the one it started from if that is better."""
         if not self.full.patients:
             return LocationResult(self.location, [], [], 0, True)
         location = self.location
-        sessions, unmet = self.full.roster(self.best)
+        sessions, unmet, found, begun = self._best_roster()
         proven = self.proven
-        found = self._score(sessions, unmet)
-        begun = self._score(self.start_sessions, self.start_unmet)
         if begun > found:
             # Better in a criterion not searched yet (the preferred counselors after steps
             # 1-5), it keeps what is proven; better in one searched, the search got nowhere
             # (too little time), so nothing is proven.
             proven = proven and begun[: self.searched] == found[: self.searched]
-            sessions, unmet = self.start_sessions, self.start_unmet
         if self.progress is not None:
             met = len(self.full.patients) - len(unmet)
             self.progress(location, met, self.bound, self.budget.elapsed())
