@@ -19,10 +19,14 @@ the third criterion is searched on each track in turn, within the caps the other
 a track's model is much smaller than the location's. Where the caps bind already in the
 location's days relaxation (it meets fewer than its tracks alone, `shared_caps.caps_bind`),
 the tracks' rosters would break them: the location is searched as one model from the start.
+
+Last, whatever the path, who leads each of the location's sessions is chosen again for the
+preferred counselors, the sessions and their members fixed (`leaders.py`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -31,6 +35,7 @@ from typing import Any
 from middlepath.roster.baseline import baseline
 from middlepath.roster.cpsat_run import Budget, Progress
 from middlepath.roster.instance import SOLUTION_FORMAT, Instance, parse_instance
+from middlepath.roster.leaders import time_for_leaders
 from middlepath.roster.location_search import (
     SHORT_ALLOWANCE,
     LocationResult,
@@ -39,6 +44,7 @@ from middlepath.roster.location_search import (
     own_roster,
     part,
     score,
+    with_preferred_leaders,
 )
 from middlepath.roster.shared_caps import caps_bind, within_caps
 from middlepath.roster.validate import RosterInternalError, ensure_valid, metrics
@@ -352,16 +358,19 @@ def solve(
         # to the ones after it.
         waiting = sum(sizes[loc] for loc in instance.locations[index:])
         allowance = budget.left() * sizes[location] / waiting if waiting else 0.0
-        results.append(
-            solve_location(
-                instance,
-                location,
-                allowance=allowance,
-                budget=budget,
-                fallback=fallback,
-                progress=progress,
-            )
+        # Kept back for choosing the location's leaders again at the end, if anyone there
+        # asked for a counselor.
+        asking = any(p.prefer_facilitator for p in instance.patients if p.location == location)
+        leaders = time_for_leaders(allowance) if asking else 0.0
+        result = solve_location(
+            instance,
+            location,
+            allowance=allowance - leaders,
+            budget=budget,
+            fallback=fallback,
+            progress=progress,
         )
+        results.append(_with_preferred_leaders(instance, result, limit=leaders, budget=budget))
 
     solution = _assemble(instance, results)
     solution["seconds"] = round(budget.elapsed(), 3)
@@ -369,6 +378,19 @@ def solve(
     if solution["objective"]["met"] > solution["bound"]["met"]:
         raise RosterInternalError("the solver's bound on met is below a roster it found")
     return solution
+
+
+def _with_preferred_leaders(
+    instance: Instance, result: LocationResult, *, limit: float, budget: Budget
+) -> LocationResult:
+    """`result` with its leaders chosen again for the preferred counselors if that is
+    better (a roster proven best is left as it is); what it proves stays as it is."""
+    if result.optimal:
+        return result
+    sessions = with_preferred_leaders(
+        instance, result.location, result.sessions, result.unmet, limit=limit, budget=budget
+    )
+    return dataclasses.replace(result, sessions=sessions)
 
 
 def _assemble(instance: Instance, results: list[LocationResult]) -> dict[str, Any]:

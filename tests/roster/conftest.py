@@ -175,13 +175,18 @@ def copy_of() -> Callable[[dict[str, Any]], dict[str, Any]]:
     return copy.deepcopy
 
 
-@pytest.fixture
-def two_process_groups() -> tuple[Instance, list[dict[str, Any]]]:
-    """Sixteen early-stage patients who all prefer g1, and their roster: two process groups
-    in the same slot, p01-p08 with g1 and p09-p16 with g2, then two skills groups."""
-    instance = parse_instance(week(stages=["early"] * 16, prefer={n: "g1" for n in range(1, 17)}))
+def two_groups_a_slot(instance: Instance, leaders: list[str]) -> list[dict[str, Any]]:
+    """A roster of sixteen early-stage patients on Monday evening: two process groups in
+    the first slot (the first eight, the last eight), then two skills groups of the same
+    members in the second, led by `leaders` in that order."""
     ids = [p.id for p in instance.patients]
-    sessions = [
+    layout = [
+        ("eve-mon-1", "process", "room-a", ids[:8]),
+        ("eve-mon-1", "process", "room-b", ids[8:]),
+        ("eve-mon-2", "skills", "room-a", ids[:8]),
+        ("eve-mon-2", "skills", "room-b", ids[8:]),
+    ]
+    return [
         {
             "id": f"x{n}",
             "slot": slot,
@@ -191,13 +196,15 @@ def two_process_groups() -> tuple[Instance, list[dict[str, Any]]]:
             "facilitator": leader,
             "members": members,
         }
-        for n, (slot, type_name, room, leader, members) in enumerate(
-            [
-                ("eve-mon-1", "process", "room-a", "g1", ids[:8]),
-                ("eve-mon-1", "process", "room-b", "g2", ids[8:]),
-                ("eve-mon-2", "skills", "room-a", "g1", ids[:8]),
-                ("eve-mon-2", "skills", "room-b", "g2", ids[8:]),
-            ]
+        for n, ((slot, type_name, room, members), leader) in enumerate(
+            zip(layout, leaders, strict=True)
         )
     ]
-    return instance, sessions
+
+
+@pytest.fixture
+def two_process_groups() -> tuple[Instance, list[dict[str, Any]]]:
+    """Sixteen early-stage patients who all prefer g1, and their roster: two process groups
+    in the same slot, p01-p08 with g1 and p09-p16 with g2, then two skills groups."""
+    instance = parse_instance(week(stages=["early"] * 16, prefer={n: "g1" for n in range(1, 17)}))
+    return instance, two_groups_a_slot(instance, ["g1", "g2", "g1", "g2"])

@@ -12,6 +12,7 @@ from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import Instance, parse_instance
 from middlepath.roster.location_model import LocationModel
 from middlepath.roster.location_search import SHARE, LocationSearch, part, score
+from tests.roster.conftest import two_groups_a_slot, week
 from tests.roster.solving import watch_runs
 
 
@@ -78,6 +79,23 @@ def test_the_preferred_step_starts_from_who_sits_with_their_counselor_in_the_ros
     with_g1 = score(instance, "north", *found)[2]
     assert with_g1 > 0
     assert sum(hinted.get(var.index, 0) for var in search.full.preferred.values()) == with_g1
+
+
+def test_the_preferred_step_starts_from_leaders_chosen_for_the_preferred_counselors(
+    monkeypatch,
+):
+    # p01-p08 asked for g1 and p09-p16 for g2, who lead each other's process group: the
+    # preferred step's hint has them swapped, all sixteen with their counselor.
+    prefer = {n: "g1" for n in range(1, 9)} | {n: "g2" for n in range(9, 17)}
+    instance = parse_instance(week(stages=["early"] * 16, prefer=prefer))
+    sessions = two_groups_a_slot(instance, ["g2", "g1", "g1", "g2"])
+    hints = record_hints(monkeypatch)
+    search = search_alone(instance, part(instance, "north", sessions, []), "north")
+    search.only_preferred_left(proven=True)
+    search.most_preferred(0.5)
+
+    _, hinted = hints[-1]
+    assert sum(hinted.get(var.index, 0) for var in search.full.preferred.values()) == 16
 
 
 def test_the_preferred_step_alone_claims_no_proof_its_start_does_not_have(two_process_groups):

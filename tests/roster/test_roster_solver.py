@@ -472,6 +472,46 @@ class TestSolveByTrack:
         assert solution["objective"]["met"] == 17
 
 
+class TestLeadersChosenAgain:
+    @staticmethod
+    def process_leaders_swapped(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+        """Each location's search ends with g1 and g2 swapped on the process groups, as
+        if it had run out of time there, and its roster not proven; the results it made."""
+        real = solver_module.solve_location
+        made: list[Any] = []
+
+        def swapped(*args: Any, **options: Any) -> solver_module.LocationResult:
+            found = real(*args, **options)
+            swap = {"g1": "g2", "g2": "g1"}
+            for session in found.sessions:
+                if session["type"] == "process":
+                    session["facilitator"] = swap[session["facilitator"]]
+            found.optimal = False
+            made.append(found)
+            return found
+
+        monkeypatch.setattr(solver_module, "solve_location", swapped)
+        return made
+
+    def test_a_locations_leaders_are_chosen_again_for_the_preferred_counselors(
+        self, make_week, monkeypatch
+    ):
+        made = self.process_leaders_swapped(monkeypatch)
+        prefer = {n: "g1" for n in range(1, 9)} | {n: "g2" for n in range(9, 17)}
+        instance = make_week(stages=["early"] * 16, prefer=prefer)
+        solution = solved(instance)
+        assert made and made[0].sessions != solution["sessions"]
+        assert solution["objective"] == {"met": 16, "sessions": 4, "preferred_facilitator": 16}
+        # better, but not proven: only the leaders were chosen again
+        assert solution["status"] == "feasible"
+
+    def test_a_proven_location_keeps_its_leaders(self, make_week, monkeypatch):
+        chosen = spy_on(monkeypatch, solver_module, "with_preferred_leaders")
+        solution = solved(make_week(stages=["early"] * 16, prefer={1: "g1"}))
+        assert solution["status"] == "optimal"
+        assert chosen == []
+
+
 class TestSolveLargerWeeks:
     def test_it_solves_locations_independently_and_adds_up_their_bounds(self):
         instance = generate_instance(locations=2, patients_per_location=20, seed=11)
