@@ -114,9 +114,10 @@ def run(
     linearization: int = 2,
     lp_symmetry: bool = False,
     restart: int = 0,
+    may_be_infeasible: bool = False,
 ) -> tuple[cp_model.CpSolver, Any]:
     """One CP-SAT run within `limit`; `restart` counts the runs of one search before this
-    one, each with a seed of its own."""
+    one, each with a seed of its own. Only a model that `may_be_infeasible` may be."""
     solver = cp_model.CpSolver()
     params = solver.parameters
     if search is Search.LOCAL and budget.deterministic:
@@ -152,7 +153,8 @@ def run(
         params.max_time_in_seconds = max(limit, 0.001)
     status = solver.solve(model, callback)
     budget.spent += solver.deterministic_time
-    if status in (cp_model.MODEL_INVALID, cp_model.INFEASIBLE):
-        # Everyone unmet is always a solution of these models, so this is a modelling bug.
+    infeasible = status == cp_model.INFEASIBLE
+    if status == cp_model.MODEL_INVALID or (infeasible and not may_be_infeasible):
+        # Everyone unmet is always a solution of the roster's models, so a modelling bug.
         raise RosterInternalError(f"CP-SAT says {solver.status_name(status)}")
     return solver, status

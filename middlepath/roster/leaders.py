@@ -8,6 +8,9 @@ proven in a fraction of a second, where the searches of the whole roster, seats 
 together, often leave leaders that a few swaps improve (12 x 150 in 60 s: 57 patients with
 their preferred counselor, 131 with the leaders chosen again; 6 x 150: 20, 56). The patients
 met and the sessions stay as they are, so the first two criteria do too.
+
+The same choice brings the tracks' rosters, searched apart with whole caps, within the caps
+where changing who leads is enough, or proves at once that it is not (`solver.py`).
 """
 
 from __future__ import annotations
@@ -40,9 +43,10 @@ def preferred_leaders(
     limit: float,
     budget: Budget,
 ) -> list[dict[str, Any]] | None:
-    """`sessions`, a roster of `location` that keeps the rules, with their leaders chosen
-    for the most patients with their preferred counselor (the leaders they have are the
-    hint); None if no choice was found within `limit`."""
+    """`sessions`, a roster of `location` that keeps every rule but perhaps the counselors'
+    caps, with their leaders chosen within the caps for the most patients with their
+    preferred counselor (the leaders they have are the hint); None if no leaders keep the
+    caps, or none were found within `limit`."""
     staff = [g for g in instance.staff if g.location == location and g.max_sessions > 0]
     model = cp_model.CpModel()
     leads: dict[tuple[int, str], cp_model.IntVar] = {}
@@ -80,11 +84,10 @@ def preferred_leaders(
         for n in mine:
             model.add_implication(preferred, leads[n, wanted])
         with_preferred.append(preferred)
-    if not with_preferred:
-        return None
-    model.maximize(sum(with_preferred))
+    if with_preferred:
+        model.maximize(sum(with_preferred))
 
-    solver, status = run(model, limit=limit, budget=budget)
+    solver, status = run(model, limit=limit, budget=budget, may_be_infeasible=True)
     if status not in SOLVED:
         return None
     chosen = {n: g for (n, g), lead in leads.items() if solver.value(lead)}

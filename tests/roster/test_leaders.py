@@ -56,8 +56,22 @@ def test_a_counselor_leads_one_group_a_slot_and_no_more_than_their_cap():
     assert with_preferred(instance, found) == 8
 
 
-def test_without_anyone_asking_for_a_counselor_there_is_nothing_to_choose():
-    instance = parse_instance(week(stages=["early"] * 16, staff=THREE_COUNSELORS))
+def test_leaders_over_a_cap_are_brought_within_it_where_others_can_lead():
+    # g1 leads a session a week but leads two here; nobody asked for anyone: g3, free in
+    # both slots, takes one of them.
+    staff = [dict(THREE_COUNSELORS[0], max_sessions=1), *THREE_COUNSELORS[1:]]
+    instance = parse_instance(week(stages=["early"] * 16, staff=staff))
+    sessions = two_groups_a_slot(instance, ["g1", "g2", "g1", "g2"])
+    assert validate(instance, part(instance, "north", sessions, [])) != []
+
+    found = chosen_again(instance, sessions)
+    assert [s["facilitator"] for s in found].count("g1") == 1
+
+
+def test_no_leaders_when_no_choice_keeps_the_caps():
+    # Two sessions a slot and two counselors, one of them for a session a week.
+    staff = [dict(THREE_COUNSELORS[0], max_sessions=1), THREE_COUNSELORS[1]]
+    instance = parse_instance(week(stages=["early"] * 16, staff=staff))
     budget = Budget(seconds=10.0, deterministic=True, seed=0, workers=1)
     sessions = two_groups_a_slot(instance, ["g1", "g2", "g1", "g2"])
     assert preferred_leaders(instance, "north", sessions, limit=1.0, budget=budget) is None

@@ -275,6 +275,24 @@ class TestSolveByTrack:
 
         monkeypatch.setattr(solver_module._Tracks, "result", result)
 
+    @staticmethod
+    def leaders_not_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+        """As if no choice of who leads brought the tracks' rosters within the caps, so that
+        the searches that also move seats follow."""
+        monkeypatch.setattr(solver_module, "preferred_leaders", lambda *args, **options: None)
+
+    def test_rosters_over_a_cap_that_other_leaders_keep_need_no_other_search(
+        self, make_week, monkeypatch
+    ):
+        # g1 leads both tracks' process groups, one over the cap: g2 takes the evening's
+        # (g1 stays with the day track, the bigger, whose nine asked for g1), and no search
+        # that moves seats is needed.
+        self.g1_leads_every_process_group(monkeypatch)
+        seat_searches = spy_on(monkeypatch, solver_module, "within_caps")
+        solution = solved(self.one_counselor_both_tracks_want(make_week), **BY_TRACK)
+        assert seat_searches == []
+        self.assert_g1_leads_the_bigger_track(solution)
+
     def test_rosters_over_a_cap_are_brought_within_it_and_keep_what_the_tracks_proved(
         self, make_week, monkeypatch
     ):
@@ -375,6 +393,7 @@ class TestSolveByTrack:
         self, make_week, monkeypatch
     ):
         self.g1_leads_every_process_group(monkeypatch, proven=False)
+        self.leaders_not_enough(monkeypatch)
         shared: list[Any] = []
 
         def recorded(*args: Any, **options: Any) -> Any:
@@ -398,6 +417,7 @@ class TestSolveByTrack:
         self, make_week, monkeypatch
     ):
         self.g1_leads_every_process_group(monkeypatch)
+        self.leaders_not_enough(monkeypatch)
         fewer: list[Any] = []
 
         def only_with_fewer_met(*args: Any, keep_met: bool = True, **options: Any) -> Any:
@@ -450,6 +470,7 @@ class TestSolveByTrack:
         self, make_week, monkeypatch
     ):
         self.g1_leads_every_process_group(monkeypatch)
+        self.leaders_not_enough(monkeypatch)
         monkeypatch.setattr(solver_module, "within_caps", lambda *args, **options: None)
         searches = searches_made(monkeypatch)
         met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
