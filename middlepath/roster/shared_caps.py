@@ -3,22 +3,23 @@
 Each track is first searched alone with its counselors' whole weekly caps (`solver.py`), so
 the tracks' rosters together may give a counselor more sessions than the week allows
 (1 x 150: two or three counselors over by one to five). With the caps soft, the same
-patients met and no more sessions, neighbourhood search from the tracks' rosters moves
-seats and leaders until nobody is over: from three of five tracks' rosters of 1 x 150 in
-0.2-0.7 s, where the whole location searched for its fewest sessions took 17-20 s. What
-the tracks proved about met and sessions then holds for the location. It succeeded exactly
-where changing who leads was enough (3 of 12 tracks' rosters of 1 x 150), which the choice
-of leaders (`leaders.py`) now tries first, in milliseconds: on the days of 7 of the other 9,
-no roster within the caps meets everyone at all, so some patients must come on other days.
+patients met and no more sessions, neighbourhood search from the tracks' rosters moves seats
+and leaders until nobody is over, but it succeeded exactly where changing who leads was
+enough (3 of 12 tracks' rosters of 1 x 150), which the choice of leaders (`leaders.py`)
+proves either way in milliseconds; from 13 others it never did, in 1-4 s each: on the days
+of 7 of 9, no roster within the caps meets everyone at all, so some patients must come on
+other days. So the solver asks this search only for rosters in a few more sessions (below).
+Searching each track again in turn with its days free, for the fewest sessions a counselor
+leads beyond what the other tracks leave them, stalled one or two over in most of those.
 
 Where the caps bind already in the days relaxation (`caps_bind`), the location is searched
 as one model from the start.
 
-Often (1 x 150: three tracks' rosters in four) no roster meets the same patients in as few
-sessions within the caps, but one does in a few more: the whole location's search then
-starts from everyone met and needs only its sessions step. When none meets the same
-patients, one that meets a few fewer is still the best start the search of the whole
-location can have (the baseline's meets 99 of 1 x 150's 150).
+Where the leaders cannot (1 x 150: about half the runs) a roster may still meet the same
+patients within the caps in a few more sessions: the whole location's search then starts
+from everyone met and needs only its sessions step. When none meets the same patients, one
+that meets a few fewer is still the best start the search of the whole location can have
+(the baseline's meets 99 of 1 x 150's 150).
 """
 
 from __future__ import annotations

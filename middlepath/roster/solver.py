@@ -10,15 +10,17 @@ alone with its counselors' whole caps, a relaxation of the location that is much
 prove (1 x 80: 11-18 s, where the location as one model proved its third criterion in 44-58
 s, if at all). Its rosters together are the location's optimum whenever they keep the caps.
 When they do not, what the tracks proved still holds: their bound on met, and the location's
-most met and fewest sessions whenever the same patients can be seated in as many sessions
-within the caps (`shared_caps.py` searches for that), so only the third criterion is left to
-search. Where they can be only in a few more sessions, the whole location's search needs
-only its sessions step, which ends on reaching the tracks' fewest. Where they cannot be, the
-whole location is searched from a roster within the caps that meets a few fewer. Either way
-the third criterion is searched on each track in turn, within the caps the other leaves it:
-a track's model is much smaller than the location's. Where the caps bind already in the
-location's days relaxation (it meets fewer than its tracks alone, `shared_caps.caps_bind`),
-the tracks' rosters would break them: the location is searched as one model from the start.
+most met and fewest sessions whenever choosing who leads keeps the caps (`leaders.py`), so
+only the third criterion is left to search. Where not, the same patients are seated within
+the caps in a few more sessions if they can be (`shared_caps.py`; as many would need other
+days, which such a search did not find), and then the whole location's search needs only its
+sessions step, which ends on reaching the tracks' fewest if they proved it. Where they
+cannot be, the whole location is searched from a roster within the caps that meets a few
+fewer. Either way the third criterion is searched on each track in turn, within the caps the
+other leaves it: a track's model is much smaller than the location's. Where the caps bind
+already in the location's days relaxation (it meets fewer than its tracks alone,
+`shared_caps.caps_bind`), the tracks' rosters would break them: the location is searched as
+one model from the start.
 
 Last, whatever the path, who leads each of the location's sessions is chosen again for the
 preferred counselors, the sessions and their members fixed (`leaders.py`).
@@ -56,15 +58,11 @@ SHARE_CAPS_CHECK = 0.02
 # met and fewest sessions, then for the preferred counselors; the rest is for the location
 # as one model when the tracks' rosters together break a counselor's cap.
 SHARE_TRACKS = 0.7
-# Most of a location's remaining time for bringing the tracks' rosters within the caps
-# (`shared_caps.py`), which ends as soon as it does (1 x 150: in 0.2-0.7 s, when at all).
-SHARE_WITHIN_CAPS = 0.05
-# When they cannot be, with fewer patients met (1 x 150: 1.5 s of about 20; local search
-# first comes within the caps after 0.4-1 s).
-SHARE_WITHIN_CAPS_MEETING_FEWER = 0.08
-# When not in as many sessions (1 x 150 on a 2-core machine: three runs in four),
-# in up to this many more, with the same patients met: then the whole location's search
-# needs only its sessions step, and ends on reaching the tracks' fewest. Six tracks' rosters
+# When no choice of leaders keeps the caps (1 x 150 on a 2-core machine: about half the
+# runs), in up to this many more sessions, with the same patients met: then the whole
+# location's search needs only its sessions step, which ends on reaching the tracks' fewest
+# if they proved it. (A search for as many sessions came within the caps from none of 13
+# such rosters, in 1-4 s each: on their days the caps cannot be kept.) Six tracks' rosters
 # over the caps, given 4 s: within them in 8 of 12 runs (65-66 sessions), 6 of them within
 # 2.3 s. In twelve runs of 22 s from such rosters, it met everyone in 5 of 5 and proved the
 # fewest sessions by 2.9-5 s in 3, where the search of the whole location from the start
@@ -73,6 +71,9 @@ SHARE_WITHIN_CAPS_MEETING_FEWER = 0.08
 # met in 8 (6 before), 64 sessions in 7 (4), 44.0 with their preferred counselor (37.3).
 SPARE_SESSIONS = 4
 SHARE_WITHIN_CAPS_MORE_SESSIONS = 0.15
+# When not even in a few more, with fewer patients met (1 x 150: 1.5 s of about 20; local
+# search first comes within the caps after 0.4-1 s).
+SHARE_WITHIN_CAPS_MEETING_FEWER = 0.08
 
 
 def solve_location(
@@ -182,13 +183,11 @@ def solve_location(
         # (the tracks' preferred rosters would break the caps again); if not, they are the
         # best start there is.
         shared = leaders_within_caps(first)
-        if shared is None:
-            shared = within_the_caps(first, keep_met=True, share=SHARE_WITHIN_CAPS)
         if shared is not None and first.optimal:
             return most_preferred_from(*shared, proven=True, bound=first.bound_met)
-        if shared is None and first.optimal:
-            # Not in as many sessions: in a few more, from which the whole location's search
-            # needs only its sessions step.
+        if shared is None:
+            # Not by choosing who leads: in a few more sessions, from which the whole
+            # location's search needs only its sessions step.
             shared = within_the_caps(
                 first,
                 keep_met=True,

@@ -397,6 +397,9 @@ class TestSolveByTrack:
         shared: list[Any] = []
 
         def recorded(*args: Any, **options: Any) -> Any:
+            # unproven, the tracks' rosters are brought within the caps in a few more
+            # sessions all the same, everyone met
+            assert options["keep_met"] and options["spare_sessions"] > 0
             shared.append(within_caps(*args, **options))
             return shared[-1]
 
@@ -454,11 +457,12 @@ class TestSolveByTrack:
         days_steps = spy_on(monkeypatch, LocationSearch, "_days")
         solution = solved(one_skills_session_a_week, **BY_TRACK)
 
-        assert [spare for spare, _ in shared] == [0, solver_module.SPARE_SESSIONS]
-        assert shared[0][1] is None and shared[1][1] is not None
+        # no choice of leaders keeps g1's cap in six sessions, so no search for as many
+        assert [spare for spare, _ in shared] == [solver_module.SPARE_SESSIONS]
+        assert shared[0][1] is not None
         whole = met_searches[-1]
         assert whole.instance.tracks_at("north") == ("day", "evening")
-        assert (whole.start_sessions, whole.start_unmet) == (shared[1][1][0], [])
+        assert (whole.start_sessions, whole.start_unmet) == (shared[0][1][0], [])
         # everyone met from the start: no days or seats step, only the sessions step, which
         # knows the tracks' fewest
         assert whole not in days_steps
