@@ -69,7 +69,10 @@ def _parser(out: IO[str], err: IO[str]) -> _Parser:
     run.add_argument(
         "--deterministic",
         action="store_true",
-        help="same roster on every run: deterministic time limit instead of wall-clock",
+        help=(
+            "same roster on every run: one thread and a deterministic time limit instead of"
+            " wall-clock seconds (the run may take longer than --seconds)"
+        ),
     )
     check = commands.add_parser("check", help="check a solution against the hard rules")
     check.add_argument("instance", help="instance file (middlepath-roster/1)")
