@@ -138,7 +138,7 @@ def solve_location(
         """`over`, a roster that breaks counselors' caps, brought within them by changing
         only who leads (`leaders.py`), if that is enough: proven either way in milliseconds,
         where the search that may also move seats took 0.3-0.7 s to find it, and otherwise
-        never brought the tracks' rosters of 1 x 150 within the caps (0 of 9, 1 s each)."""
+        never brought the tracks' rosters of 1 x 150 within the caps (0 of 13, 1-4 s each)."""
         led = preferred_leaders(
             instance, location, over.sessions, limit=time_for_leaders(rest()), budget=budget
         )
