@@ -52,8 +52,9 @@ from middlepath.roster.shared_caps import caps_bind, within_caps
 from middlepath.roster.validate import RosterInternalError, ensure_valid, metrics
 
 # Share of a location's time for checking whether the counselors' caps bind its tracks
-# (`shared_caps.caps_bind`: about 0.1 s each for the location and its tracks of 150).
-SHARE_CAPS_CHECK = 0.02
+# (`shared_caps.caps_bind`); its runs end when proven (the location's days relaxation:
+# 0.1-0.5 s for 100-150 patients, its tracks' much less), so it seldom takes it all.
+SHARE_CAPS_CHECK = 0.1
 # Share of a location's remaining time for searching its tracks apart, first for the most
 # met and fewest sessions, then for the preferred counselors; the rest is for the location
 # as one model when the tracks' rosters together break a counselor's cap.

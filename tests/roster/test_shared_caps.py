@@ -196,3 +196,20 @@ class TestCapsBind:
         # nine of sixteen, as many as its tracks alone.
         instance = self.week(make_week, cap=4, evening=7)
         assert not caps_bind(instance, "north", limit=5.0, budget=Budget(**BUDGET))
+
+    def test_the_location_may_take_half_the_time(self, make_week, monkeypatch):
+        # Cut short, the location's bound proves nothing and the check says "no" wrongly:
+        # its run, the slow one, is given half the check's time, the tracks the rest.
+        limits: list[float] = []
+
+        def recorded(model: cp_model.CpModel, **options: Any) -> Any:
+            limits.append(options["limit"])
+            return run(model, **options)
+
+        monkeypatch.setattr(shared_caps, "run", recorded)
+        instance = self.week(make_week, cap=2, evening=8)
+        assert caps_bind(instance, "north", limit=4.0, budget=Budget(**BUDGET))
+        # Then each track's in turn shares what is left, all of it here (tiny runs).
+        assert len(limits) == 3
+        assert limits[0] == pytest.approx(2.0)
+        assert limits[1:] == pytest.approx([2.0, 4.0], abs=0.1)
