@@ -5,7 +5,6 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from middlepath.care import services
 from middlepath.care.models import (
@@ -19,8 +18,7 @@ from middlepath.care.models import (
 )
 from middlepath.privacy.models import AuditAction, AuditEvent
 from tests import factories
-
-TODAY = timezone.localdate()
+from tests.clock import TODAY
 
 
 class TestMrn:

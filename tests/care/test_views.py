@@ -4,13 +4,11 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from middlepath.care.models import Episode, EpisodeChange, Patient
 from middlepath.privacy.models import AuditAction, AuditEvent
 from tests import factories
-
-TODAY = timezone.localdate()
+from tests.clock import TODAY
 
 
 @pytest.fixture
