@@ -25,10 +25,9 @@ Staff and rooms never cross locations, so each location is its own problem. Its 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ortools.sat.python import cp_model
 
@@ -38,8 +37,9 @@ from middlepath.roster.validate import RosterInternalError
 SOLVED = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
-@dataclass(frozen=True, order=True)
-class Kind:
+class Kind(NamedTuple):
+    # A tuple, not a frozen dataclass: kinds key most of the model's dictionaries, and a
+    # tuple hashes in C (building a 150-patient location hashes them about 40,000 times).
     type: str
     stage: str | None
 
@@ -51,6 +51,22 @@ def floor_bound(value: float) -> int:
 
 def _id(item: Any) -> str:
     return item.id
+
+
+def _offers(runnable: set[tuple[str, Kind]]) -> set[tuple[str, str, str | None]]:
+    """(slot, type, stage) of each session that could run, stage None where any may sit."""
+    return {(slot_id, kind.type, kind.stage) for slot_id, kind in runnable}
+
+
+def _chances(
+    offers: set[tuple[str, str, str | None]], p: Patient, block: Block, type_name: str
+) -> int:
+    """In how many slots of the block p could sit in a session of that type (`_offers`)."""
+    return sum(
+        1
+        for s in block.slots
+        if (s.id, type_name, None) in offers or (s.id, type_name, p.stage) in offers
+    )
 
 
 class LocationModel:
@@ -94,6 +110,10 @@ class LocationModel:
         # Patients who could be met at all (the others are fixed unmet and have no seats).
         self.possible: set[str] = set()
         self.runnable: set[tuple[str, Kind]] = set()
+        # The runnable sessions as (slot, type, stage), for counting a patient's chances.
+        self._offers: set[tuple[str, str, str | None]] = set()
+        # The kinds a patient of a stage may sit in, by (slot, stage).
+        self._seat_kinds: dict[tuple[str, str], list[Kind]] = {}
         self._build()
 
     # -- building -------------------------------------------------------------------------
@@ -144,17 +164,8 @@ class LocationModel:
     ) -> int:
         """In how many slots of the block p could sit in a session of that type (of the
         sessions that could run: `runnable`, or the model's)."""
-        if runnable is None:
-            runnable = self.runnable
-        return sum(
-            1
-            for s in block.slots
-            if any(
-                (s.id, k) in runnable
-                for k in self.kinds
-                if k.type == type_name and self.compatible(p, k)
-            )
-        )
+        offers = self._offers if runnable is None else _offers(runnable)
+        return _chances(offers, p, block, type_name)
 
     def _find_possible(self, offered: set[tuple[str, Kind]]) -> None:
         """Which sessions could run and which patients could be met, by cheap necessary
@@ -164,24 +175,30 @@ class LocationModel:
         block_of = {slot.id: block.id for block, slot in self.slots}
         runnable = offered
         while True:
-            hopeful = [p for p in self.patients if self._may_meet(p, runnable)]
-            candidates: dict[tuple[str, Kind], int] = defaultdict(int)
-            for p in hopeful:
-                for slot_id, kind in runnable:
-                    if block_of[slot_id] in p.blocks and self.compatible(p, kind):
-                        candidates[slot_id, kind] += 1
+            offers = _offers(runnable)
+            hopeful = [p for p in self.patients if self._may_meet(p, offers)]
+            # Who could sit in a session: the hopeful who may come to its block, of its
+            # stage where it is a same-stage kind.
+            of_stage = Counter((b, p.stage) for p in hopeful for b in p.blocks)
+            anyone = Counter(b for p in hopeful for b in p.blocks)
             still = {
                 (slot_id, kind)
                 for slot_id, kind in runnable
-                if candidates[slot_id, kind] >= self.instance.group_types[kind.type].min_size
+                if (
+                    anyone[block_of[slot_id]]
+                    if kind.stage is None
+                    else of_stage[block_of[slot_id], kind.stage]
+                )
+                >= self.instance.group_types[kind.type].min_size
             }
             if still == runnable:
                 self.runnable = runnable
+                self._offers = offers
                 self.possible = {p.id for p in hopeful}
                 return
             runnable = still
 
-    def _may_meet(self, p: Patient, runnable: set[tuple[str, Kind]]) -> bool:
+    def _may_meet(self, p: Patient, offers: set[tuple[str, str, str | None]]) -> bool:
         blocks = [self.instance.block_by_id[b] for b in p.blocks]
         if len(blocks) < p.min_days:
             return False
@@ -189,11 +206,21 @@ class LocationModel:
         if sum(longest) < p.target_minutes:
             return False
         return all(
-            sum(self.chances(p, b, type_name, runnable) for b in blocks) >= need
+            sum(_chances(offers, p, b, type_name) for b in blocks) >= need
             for type_name, need in p.needs.items()
         )
 
     def _add_patients(self) -> None:
+        stages = {p.stage for p in self.patients}
+        self._seat_kinds = {
+            (slot.id, stage): [
+                kind
+                for kind in self.kinds
+                if (slot.id, kind) in self.runnable and kind.stage in (None, stage)
+            ]
+            for _, slot in self.slots
+            for stage in stages
+        }
         for p in self.patients:
             self._add_patient(p)
 
@@ -214,11 +241,10 @@ class LocationModel:
             minutes.append(block.minutes * come)
             for slot in block.slots:
                 seats = []
-                for kind in self.kinds:
-                    if (slot.id, kind) in self.runnable and self.compatible(p, kind):
-                        sit = self.sit[p.id, slot.id, kind] = m.new_bool_var("")
-                        seats.append(sit)
-                        by_type[kind.type].append(sit)
+                for kind in self._seat_kinds[slot.id, p.stage]:
+                    sit = self.sit[p.id, slot.id, kind] = m.new_bool_var("")
+                    seats.append(sit)
+                    by_type[kind.type].append(sit)
                 # Coming to a block means one seat in every one of its slots (rule 2).
                 m.add(sum(seats) == come)
         m.add(sum(days) >= p.min_days * met)
@@ -452,9 +478,13 @@ class LocationModel:
         return {var.index: solver.value(var) for var in self.all_vars()}
 
     def hint(self, values: Mapping[int, int]) -> None:
+        # Straight into the model's proto: `add_hint` one variable at a time took 50 ms for
+        # a location of 150 patients, 2.5 s of the 60 that 12 x 150 gets on a slow machine.
         self.model.clear_hints()
-        for var in self.all_vars():
-            self.model.add_hint(var, values.get(var.index, 0))
+        indices = [var.index for var in self.all_vars()]
+        hint = self.model.proto.solution_hint
+        hint.vars.extend(indices)
+        hint.values.extend(values.get(index, 0) for index in indices)
 
     def met_in(self, values: Mapping[int, int]) -> int:
         return sum(values.get(var.index, 0) for var in self.met.values())

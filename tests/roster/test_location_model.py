@@ -133,6 +133,24 @@ class TestValuesOfARoster:
         process = {s["facilitator"]: s["members"] for s in written if s["type"] == "process"}
         assert process["g1"] == [f"p{n:02d}" for n in range(1, 9)]
 
+    def test_a_hint_gives_every_variable_its_value(self, two_process_groups):
+        # Written straight into the model: every variable once, 0 where the values have none,
+        # so a search held to the hint finds the roster itself.
+        instance, sessions = two_process_groups
+        model = LocationModel(instance, "north")
+        values = model.values_of_roster(sessions, set())
+        assert values is not None
+        model.hint(values)
+        model.hint(values)  # again: the earlier hint is replaced, not added to
+        hint = model.model.proto.solution_hint
+        variables = model.all_vars()
+        assert list(hint.vars) == [var.index for var in variables]
+        assert list(hint.values) == [values.get(var.index, 0) for var in variables]
+        solver = cp_model.CpSolver()
+        solver.parameters.fix_variables_to_their_hinted_value = True
+        assert solver.solve(model.model) == cp_model.OPTIMAL
+        assert model.roster(model.snapshot(solver))[1] == []
+
     def test_a_roster_the_model_cannot_hold_has_no_values(self, two_process_groups):
         # An empty roster is all zeros; a session of a counselor the model has no such
         # session for (here one who does not work there) fits no values at all.
