@@ -52,11 +52,10 @@ class ClassModel(LocationModel):
                 # minutes), each to one seat in every slot.
                 for slot in block.slots:
                     seats = []
-                    for kind in self.kinds:
-                        if (slot.id, kind) in self.runnable and self.compatible(patients[0], kind):
-                            sit = self.sit[c, slot.id, kind] = m.new_int_var(0, len(patients), "")
-                            seats.append(sit)
-                            by_type[kind.type].append(sit)
+                    for kind in self.seat_kinds[slot.id, patients[0].stage]:
+                        sit = self.sit[c, slot.id, kind] = m.new_int_var(0, len(patients), "")
+                        seats.append(sit)
+                        by_type[kind.type].append(sit)
                     m.add(sum(seats) == met)
             for type_name, need in self.needs[c].items():
                 if need:

@@ -112,8 +112,8 @@ class LocationModel:
         self.runnable: set[tuple[str, Kind]] = set()
         # The runnable sessions as (slot, type, stage), for counting a patient's chances.
         self._offers: set[tuple[str, str, str | None]] = set()
-        # The kinds a patient of a stage may sit in, by (slot, stage).
-        self._seat_kinds: dict[tuple[str, str], list[Kind]] = {}
+        # The runnable kinds a patient of a stage may sit in, by (slot, stage).
+        self.seat_kinds: dict[tuple[str, str], list[Kind]] = {}
         self._build()
 
     # -- building -------------------------------------------------------------------------
@@ -155,17 +155,10 @@ class LocationModel:
     def compatible(self, p: Patient, kind: Kind) -> bool:
         return kind.stage is None or kind.stage == p.stage
 
-    def chances(
-        self,
-        p: Patient,
-        block: Block,
-        type_name: str,
-        runnable: set[tuple[str, Kind]] | None = None,
-    ) -> int:
+    def chances(self, p: Patient, block: Block, type_name: str) -> int:
         """In how many slots of the block p could sit in a session of that type (of the
-        sessions that could run: `runnable`, or the model's)."""
-        offers = self._offers if runnable is None else _offers(runnable)
-        return _chances(offers, p, block, type_name)
+        sessions that could run)."""
+        return _chances(self._offers, p, block, type_name)
 
     def _find_possible(self, offered: set[tuple[str, Kind]]) -> None:
         """Which sessions could run and which patients could be met, by cheap necessary
@@ -195,6 +188,16 @@ class LocationModel:
                 self.runnable = runnable
                 self._offers = offers
                 self.possible = {p.id for p in hopeful}
+                stages = {p.stage for p in self.patients}
+                self.seat_kinds = {
+                    (slot.id, stage): [
+                        kind
+                        for kind in self.kinds
+                        if (slot.id, kind) in runnable and kind.stage in (None, stage)
+                    ]
+                    for _, slot in self.slots
+                    for stage in stages
+                }
                 return
             runnable = still
 
@@ -211,16 +214,6 @@ class LocationModel:
         )
 
     def _add_patients(self) -> None:
-        stages = {p.stage for p in self.patients}
-        self._seat_kinds = {
-            (slot.id, stage): [
-                kind
-                for kind in self.kinds
-                if (slot.id, kind) in self.runnable and kind.stage in (None, stage)
-            ]
-            for _, slot in self.slots
-            for stage in stages
-        }
         for p in self.patients:
             self._add_patient(p)
 
@@ -241,7 +234,7 @@ class LocationModel:
             minutes.append(block.minutes * come)
             for slot in block.slots:
                 seats = []
-                for kind in self._seat_kinds[slot.id, p.stage]:
+                for kind in self.seat_kinds[slot.id, p.stage]:
                     sit = self.sit[p.id, slot.id, kind] = m.new_bool_var("")
                     seats.append(sit)
                     by_type[kind.type].append(sit)
