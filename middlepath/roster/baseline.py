@@ -1,17 +1,22 @@
 """The roster a scheduler builds by hand: fixed days, first fit, then repair.
 
-The scheduler first fixes each patient's days for the week, the least flexible patients
-first: each takes, of their available blocks, those where most patients of their stage
-already come (a process group needs eight of one stage), while the block has seats, until
-the plan is covered. Then slot by slot, in week order, the scheduler opens a group of what
-most of those present still need (only where enough of them may join it to fill it, because
-a half-empty group cannot run), seats the most pressed first (those with no seat to spare
-this week), and puts everyone else in any group with room, the smallest first. Whoever no
-longer fits a seat, or can no longer make their plan on the days left, is unmet. A first fit
-still leaves groups under the minimum size, so the repair step tops them up from bigger
-groups of their slot, or dissolves them (smallest first), moves their members to another
-group of the slot where that keeps their plan, and sends the others home, until everything
-left keeps the rules.
+The scheduler first picks, for each stage of each track, the days its process groups meet
+(a process group needs eight of one stage): as many as its members need, those most of
+them can all come to, the biggest stage first. A stage too few to fill a group is sent
+home. Then each patient's days are fixed, the least flexible first: of their available
+blocks, their stage's group days, then those where most of their stage already come, while
+the block has seats (in its rooms, as many as there are counselors then), until the plan
+is covered. Then slot by slot, in week order, the scheduler looks at who is in and chooses
+the slot's line-up: of the groups that the free rooms and counselors can run, the fewest
+that seat everyone, and of those the line-up that gives the most of them a seat they still
+need; the most pressed choose first (those with no seat to spare this week), and a group
+short of its minimum is filled from bigger ones. Whoever could not be placed (no days that
+cover their plan, no seat in a slot) is sent home and the week filled again without them,
+until it places everyone left; who then still misses a group type by the week's end is
+unmet. The repair step tops groups left under the minimum up from bigger groups of their
+slot, or dissolves them (smallest first), moves their members to another group of the slot
+where that keeps their plan, and sends the others home, until everything left keeps the
+rules.
 
 The optimizer is measured against this and falls back to it per location, so it is always
 validated before it is returned.
@@ -22,18 +27,25 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import combinations, combinations_with_replacement
 from typing import Any
 
 from middlepath.roster.instance import (
     SOLUTION_FORMAT,
     Block,
+    GroupType,
     Instance,
     Patient,
+    Room,
     Slot,
+    Staff,
     parse_instance,
 )
 from middlepath.roster.validate import ensure_valid, metrics
+
+# A group type and, for a same-stage type, its stage.
+Kind = tuple[str, str | None]
 
 
 @dataclass
@@ -51,24 +63,100 @@ class Group:
         return self.stage is None or self.stage == patient.stage
 
 
+def _needs_same_stage(instance: Instance, patient: Patient) -> bool:
+    return any(
+        count > 0 and instance.group_types[name].same_stage for name, count in patient.needs.items()
+    )
+
+
+def stage_days(instance: Instance) -> dict[tuple[str, str, str], tuple[str, ...]]:
+    """The blocks where each stage of each track meets for its same-stage groups, keyed by
+    (location, track, stage): as many blocks as its members need such groups, those the
+    most of them can all come to, the biggest stage first and apart from the others where
+    it can. A stage too few to fill a group gets none."""
+    smallest = min(
+        (t.min_size for t in instance.group_types.values() if t.same_stage), default=None
+    )
+    if smallest is None:
+        return {}
+    cohorts: dict[tuple[str, str, str], list[Patient]] = {}
+    for patient in instance.patients:
+        if _needs_same_stage(instance, patient):
+            key = (patient.location, patient.track, patient.stage)
+            cohorts.setdefault(key, []).append(patient)
+    track_blocks: dict[tuple[str, str], list[str]] = {}
+    for block in instance.blocks:
+        track_blocks.setdefault((block.location, block.track), []).append(block.id)
+    taken: Counter[str] = Counter()
+    meets: dict[tuple[str, str, str], tuple[str, ...]] = {}
+    for key, members in sorted(cohorts.items(), key=lambda item: (-len(item[1]), item[0])):
+        if len(members) < smallest:
+            continue
+        wanted = max(
+            sum(n for name, n in p.needs.items() if instance.group_types[name].same_stage)
+            for p in members
+        )
+        blocks = track_blocks.get(key[:2], [])
+        wanted = min(wanted, len(blocks))
+
+        def fit(chosen: tuple[str, ...], members: list[Patient] = members) -> tuple[int, int]:
+            can_all = sum(1 for p in members if set(chosen) <= set(p.blocks))
+            return (can_all, -sum(taken[b] for b in chosen))
+
+        best = max(combinations(blocks, wanted), key=fit, default=())
+        meets[key] = best
+        taken.update(best)
+    return meets
+
+
+def _seats(instance: Instance) -> dict[str, int]:
+    """The seats of each block: in its leanest slot, those of as many of the location's
+    rooms (the biggest first) as there are counselors working then."""
+    largest = max((t.max_size for t in instance.group_types.values()), default=0)
+    capacities: dict[str, list[int]] = {}
+    for room in instance.rooms:
+        capacities.setdefault(room.location, []).append(min(room.capacity, largest))
+    for found in capacities.values():
+        found.sort(reverse=True)
+    working = Counter(slot for member in instance.staff for slot in member.slots)
+    return {
+        block.id: min(
+            (sum(capacities.get(block.location, [])[: working[slot.id]]) for slot in block.slots),
+            default=0,
+        )
+        for block in instance.blocks
+    }
+
+
 def plan_days(instance: Instance) -> dict[str, list[Block] | None]:
     """Each patient's days for the week (None if their blocks cannot cover the plan),
     fixed the least flexible first: of their available blocks, those where most of their
     stage already come, then the least full, then the earliest, until the plan is covered;
     blocks whose seats are all taken only when nothing else is left."""
-    largest = max((t.max_size for t in instance.group_types.values()), default=0)
-    seats: Counter[str] = Counter()
-    for room in instance.rooms:
-        seats[room.location] += min(room.capacity, largest)
+    seats = _seats(instance)
     week_order = {block.id: n for n, block in enumerate(instance.blocks)}
     coming: Counter[str] = Counter()
     of_stage: Counter[tuple[str, str]] = Counter()
     days: dict[str, list[Block] | None] = {}
+    meets = stage_days(instance)
     for patient in sorted(instance.patients, key=lambda p: (len(p.blocks), p.id)):
+        cohort = (patient.location, patient.track, patient.stage)
+        if cohort not in meets and _needs_same_stage(instance, patient):
+            days[patient.id] = None
+            continue
+        group_days = meets.get(cohort, ())
 
-        def preference(block: Block, stage: str = patient.stage) -> tuple[bool, int, int, int]:
-            full = coming[block.id] >= seats[block.location]
-            return (full, -of_stage[block.id, stage], coming[block.id], week_order[block.id])
+        def preference(
+            block: Block, stage: str = patient.stage, group_days: tuple[str, ...] = group_days
+        ) -> tuple[bool, bool, int, int, int]:
+            full = coming[block.id] >= seats[block.id]
+            return (
+                full,
+                block.id not in group_days,
+                -of_stage[block.id, stage],
+                coming[block.id],
+                week_order[block.id],
+            )
 
         chosen: list[Block] = []
         minutes = 0
@@ -93,7 +181,12 @@ def baseline(instance: Instance | Mapping[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
     if not isinstance(instance, Instance):
         instance = parse_instance(instance)
-    groups, unmet = _first_fit(instance)
+    groups: list[Group] = []
+    unmet: set[str] = set()
+    for location in instance.locations:
+        found, sent_home = _first_fit_without_the_unplaced(_at(instance, location))
+        groups.extend(found)
+        unmet |= sent_home
     groups = _repair(instance, groups, unmet)
     solution = roster_dict(instance, groups, unmet, status="feasible", bound_met=None)
     solution["seconds"] = round(time.monotonic() - started, 3)
@@ -120,9 +213,6 @@ class _Week:
         self.lead_count: Counter[str] = Counter()
         self.groups: list[Group] = []
 
-    def stage_for(self, patient: Patient, type_name: str) -> str | None:
-        return patient.stage if self.instance.group_types[type_name].same_stage else None
-
     def slack(self, patient: Patient) -> int:
         """Seats ahead of the patient beyond those their plan still needs."""
         return self.slots_left[patient.id] - sum(self.needs[patient.id].values())
@@ -138,144 +228,238 @@ class _Week:
         hopeless = [p for p in here if self.slack(p) < 0]
         self.unmet.update(p.id for p in hopeless)
         # The most pressed first: those with no seat to spare this week.
-        waiting = sorted(
+        present = sorted(
             (p for p in here if self.slack(p) >= 0), key=lambda p: (self.slack(p), p.id)
         )
-        open_here: list[Group] = []
-        # Groups for what those waiting still need, while there are enough to fill one...
-        while waiting:
-            waiting = self._seat_all(waiting, open_here, needed_only=True)
-            group = self._open_for(block.location, slot, waiting, open_here, needed=True)
-            if group is None:
-                break
-            open_here.append(group)
-        # ...then everyone else in a seat they may take, in new groups if need be.
-        waiting = self._seat_all(waiting, open_here, needed_only=False)
-        while waiting:
-            group = self._open_for(block.location, slot, waiting, open_here, needed=False)
-            if group is None:
-                break
-            open_here.append(group)
-            waiting = self._seat_all(waiting, open_here, needed_only=False)
-        self.unmet.update(p.id for p in waiting)
-        self.groups.extend(open_here)
+        groups = self._best_lineup(block.location, slot, present)
+        seated: set[str] = set()
+        for group in groups:
+            self.lead_count[group.facilitator] += 1
+            for patient_id in group.members:
+                self.needs[patient_id][group.type] -= 1
+            seated.update(group.members)
+        self.groups.extend(groups)
+        self.unmet.update(p.id for p in present if p.id not in seated)
         for patient in here:
             self.slots_left[patient.id] -= 1
 
-    def _open_for(
-        self,
-        location: str,
-        slot: Slot,
-        waiting: list[Patient],
-        open_here: list[Group],
-        *,
-        needed: bool,
-    ) -> Group | None:
-        """A group of the type (and stage) most of those waiting still need (`needed`), or
-        that most of them may join, if enough of them to run it may."""
-        needing: Counter[tuple[str, str | None]] = Counter()
-        joinable: Counter[tuple[str, str | None]] = Counter()
-        for patient in waiting:
-            for type_name in self.instance.group_types:
-                key = (type_name, self.stage_for(patient, type_name))
-                joinable[key] += 1
-                if self.needs[patient.id][type_name] > 0:
-                    needing[key] += 1
-        type_order = list(self.instance.group_types)
-        ranked = sorted(
-            joinable,
-            key=lambda key: (-needing[key], -joinable[key], type_order.index(key[0]), key[1] or ""),
+    def _best_lineup(self, location: str, slot: Slot, present: list[Patient]) -> list[Group]:
+        """The groups to run in the slot, seated: of the line-ups that the free rooms and
+        counselors allow, the one that seats the most of those present, then in the most
+        seats they still need (same-stage ones count double: they are the hardest to find),
+        then with the fewest groups."""
+        rooms = sorted(
+            (r for r in self.instance.rooms if r.location == location),
+            key=lambda r: (-r.capacity, r.id),
         )
-        for type_name, stage in ranked:
-            if needed and not needing[type_name, stage]:
-                break
-            if joinable[type_name, stage] < self.instance.group_types[type_name].min_size:
-                continue
-            group = self._open(location, slot, type_name, stage, open_here)
-            if group is not None:
-                return group
-        return None
-
-    def _seat_all(
-        self, patients: list[Patient], open_here: list[Group], *, needed_only: bool
-    ) -> list[Patient]:
-        """Seats whoever finds a group with room they may join (`needed_only`: of a type
-        they still need); those left waiting, in order."""
-        waiting = []
-        for patient in patients:
-            group = self._seat(patient, open_here, needed_only=needed_only)
-            if group is None:
-                waiting.append(patient)
-                continue
-            group.members.append(patient.id)
-            self.needs[patient.id][group.type] -= 1
-        return waiting
-
-    def _seat(self, patient: Patient, open_here: list[Group], *, needed_only: bool) -> Group | None:
-        needs = self.needs[patient.id]
-        fits = [
-            group
-            for group in open_here
-            if group.admits(patient) and len(group.members) < group.limit
+        leads = [
+            s
+            for s in self.instance.staff
+            if s.location == location
+            and slot.id in s.slots
+            and self.lead_count[s.id] < s.max_sessions
         ]
-        most_needed = sorted((g for g in fits if needs[g.type] > 0), key=lambda g: -needs[g.type])
-        if most_needed:
-            return most_needed[0]
-        if needed_only or self.slack(patient) <= 0 or not fits:
+        kinds = self._kinds(present)
+        types = self.instance.group_types
+        smallest = min((types[t].min_size for t, _ in kinds), default=0)
+        largest = max((t.max_size for t in types.values()), default=0)
+        worth = {(p.id, t): self._worth(p, t) for p in present for t in types}
+        joinable = {kind: sum(1 for p in present if kind[1] in (None, p.stage)) for kind in kinds}
+        sizes = [
+            size
+            for size in range(1, min(len(rooms), len(leads)) + 1)
+            if size * smallest <= len(present)
+        ]
+        # The fewest groups whose rooms seat everyone; any other number only if no line-up
+        # of that many can run.
+        fewest = [
+            size
+            for size in sizes
+            if sum(min(r.capacity, largest) for r in rooms[:size]) >= len(present)
+        ][:1]
+        best: list[Group] = []
+        best_score = _score(best, worth)
+        for tried in (fewest, [size for size in sizes if size not in fewest]):
+            for size in tried:
+                for lineup in combinations_with_replacement(kinds, size):
+                    ordered = sorted(lineup, key=joinable.__getitem__, reverse=True)
+                    groups = self._staffed(ordered, slot, rooms, leads)
+                    if groups is None or not _seat(groups, present, worth, types):
+                        continue
+                    score = _score(groups, worth)
+                    if score > best_score:
+                        best, best_score = groups, score
+            if best:
+                break
+        return best
+
+    def _kinds(self, present: list[Patient]) -> list[Kind]:
+        """The groups that enough of those present may join to fill: each type, and each
+        stage of a same-stage type."""
+        stages = Counter(p.stage for p in present)
+        kinds: list[Kind] = []
+        for group_type in self.instance.group_types.values():
+            if not group_type.same_stage:
+                if len(present) >= group_type.min_size:
+                    kinds.append((group_type.name, None))
+                continue
+            kinds.extend(
+                (group_type.name, stage)
+                for stage, count in sorted(stages.items())
+                if count >= group_type.min_size
+            )
+        return kinds
+
+    def _staffed(
+        self, lineup: list[Kind], slot: Slot, rooms: list[Room], leads: list[Staff]
+    ) -> list[Group] | None:
+        """Empty groups of the line-up (the group most may join first), each in a room (the
+        biggest first) and with a counselor who leads its type (matched so that every group
+        has one), or None if the rooms or counselors cannot run it."""
+        types = self.instance.group_types
+        rooms = rooms[: len(lineup)]
+        if any(r.capacity < types[t].min_size for (t, _), r in zip(lineup, rooms, strict=True)):
             return None
-        # The smallest group first: one still short of its minimum needs the seat most.
-        return min(fits, key=lambda g: len(g.members))
-
-    def _open(
-        self, location: str, slot: Slot, type_name: str, stage: str | None, open_here: list[Group]
-    ) -> Group | None:
-        group_type = self.instance.group_types[type_name]
-        used_rooms = {g.room for g in open_here}
-        used_leads = {g.facilitator for g in open_here}
-        room = next(
-            (
-                r
-                for r in self.instance.rooms
-                if r.location == location
-                and r.id not in used_rooms
-                and r.capacity >= group_type.min_size
-            ),
-            None,
-        )
-        lead = next(
-            (
-                s
-                for s in self.instance.staff
-                if s.location == location
-                and s.id not in used_leads
-                and slot.id in s.slots
-                and type_name in s.facilitates
-                and self.lead_count[s.id] < s.max_sessions
-            ),
-            None,
-        )
-        if room is None or lead is None:
+        chosen = _match([t for t, _ in lineup], leads)
+        if chosen is None:
             return None
-        self.lead_count[lead.id] += 1
-        return Group(
-            slot=slot,
-            type=type_name,
-            stage=stage,
-            room=room.id,
-            facilitator=lead.id,
-            limit=min(room.capacity, group_type.max_size),
+        return [
+            Group(
+                slot=slot,
+                type=type_name,
+                stage=stage,
+                room=room.id,
+                facilitator=lead.id,
+                limit=min(room.capacity, types[type_name].max_size),
+            )
+            for (type_name, stage), room, lead in zip(lineup, rooms, chosen, strict=True)
+        ]
+
+    def _worth(self, patient: Patient, type_name: str) -> int | None:
+        """What a seat in a group of the type is worth to the patient's plan; None if it
+        would cost them the plan (a seat they cannot spare, in a type they no longer need)."""
+        if self.needs[patient.id][type_name] > 0:
+            return 2 if self.instance.group_types[type_name].same_stage else 1
+        return 0 if self.slack(patient) > 0 else None
+
+
+Worth = Mapping[tuple[str, str], int | None]
+
+
+def _seat(
+    groups: list[Group], present: list[Patient], worth: Worth, types: Mapping[str, GroupType]
+) -> bool:
+    """Seats those present in order, each where the seat is worth most to them (the
+    smallest group on a tie), then tops up groups short of their minimum with the
+    unseated, or with members of bigger groups who lose least by moving; whether every
+    group reached its minimum."""
+    for patient in present:
+        options = [
+            g
+            for g in groups
+            if g.admits(patient)
+            and len(g.members) < g.limit
+            and worth[patient.id, g.type] is not None
+        ]
+        if options:
+            group = max(options, key=lambda g: (worth[patient.id, g.type], -len(g.members)))
+            group.members.append(patient.id)
+    where = {m: g for g in groups for m in g.members}
+    for short in groups:
+        wanted = types[short.type].min_size - len(short.members)
+        if wanted <= 0:
+            continue
+        moves: list[tuple[int, int, Patient]] = []
+        for n, patient in enumerate(present):
+            gain = worth[patient.id, short.type]
+            if gain is None or not short.admits(patient) or where.get(patient.id) is short:
+                continue
+            source = where.get(patient.id)
+            kept = (worth[patient.id, source.type] or 0) if source else -len(present)
+            moves.append((kept - gain, n, patient))
+        for _, _, patient in sorted(moves, key=lambda move: move[:2]):
+            if wanted == 0:
+                break
+            source = where.get(patient.id)
+            if source is not None:
+                if len(source.members) <= types[source.type].min_size:
+                    continue
+                source.members.remove(patient.id)
+            short.members.append(patient.id)
+            where[patient.id] = short
+            wanted -= 1
+        if wanted > 0:
+            return False
+    return True
+
+
+def _score(groups: list[Group], worth: Worth) -> tuple[int, int, int]:
+    seated = sum(len(g.members) for g in groups)
+    needed = sum(worth[m, g.type] or 0 for g in groups for m in g.members)
+    return (seated, needed, -len(groups))
+
+
+def _match(type_names: list[str], leads: list[Staff]) -> list[Staff] | None:
+    """A different counselor for each group, one who leads its type (by augmenting paths:
+    a handful of groups and counselors), or None if there is none."""
+    group_of: dict[int, int] = {}  # lead's index: group
+
+    def assign(group: int, seen: set[int]) -> bool:
+        for n, lead in enumerate(leads):
+            if n in seen or type_names[group] not in lead.facilitates:
+                continue
+            seen.add(n)
+            if n not in group_of or assign(group_of[n], seen):
+                group_of[n] = group
+                return True
+        return False
+
+    if not all(assign(group, set()) for group in range(len(type_names))):
+        return None
+    lead_of = {group: leads[n] for n, group in group_of.items()}
+    return [lead_of[group] for group in range(len(type_names))]
+
+
+def _at(instance: Instance, location: str) -> Instance:
+    """The week of one location: nothing is shared between locations."""
+    return replace(
+        instance,
+        blocks=tuple(b for b in instance.blocks if b.location == location),
+        rooms=tuple(r for r in instance.rooms if r.location == location),
+        staff=tuple(g for g in instance.staff if g.location == location),
+        patients=tuple(p for p in instance.patients if p.location == location),
+    )
+
+
+def _first_fit_without_the_unplaced(instance: Instance) -> tuple[list[Group], set[str]]:
+    """The first fit of those it could place, and who was sent home: whoever the week could
+    not place (no days that cover their plan, no seat left in a slot) is sent home and the
+    week filled again without them, until it places everyone left. Those who only fell
+    short of a group type by the week's end stay for the next try while anyone was left
+    without a seat, since the seats freed may be theirs."""
+    sent_home: set[str] = set()
+    while True:
+        attending = replace(
+            instance, patients=tuple(p for p in instance.patients if p.id not in sent_home)
         )
+        groups, unmet, unplaced = _first_fit(attending)
+        if not unmet:
+            return groups, sent_home
+        sent_home |= unplaced or unmet
 
 
-def _first_fit(instance: Instance) -> tuple[list[Group], set[str]]:
+def _first_fit(instance: Instance) -> tuple[list[Group], set[str], set[str]]:
+    """The week filled slot by slot: its groups, who is unmet, and of them who could not be
+    placed (rather than only falling short of a group type by the week's end)."""
     week = _Week(instance)
     for block in instance.blocks:
         for slot in block.slots:
             week.fill_slot(block, slot)
+    unplaced = set(week.unmet)
     for patient in instance.patients:
         if any(n > 0 for n in week.needs[patient.id].values()):
             week.unmet.add(patient.id)
-    return week.groups, week.unmet
+    return week.groups, week.unmet, unplaced
 
 
 def _repair(instance: Instance, groups: list[Group], unmet: set[str]) -> list[Group]:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from hypothesis import given, settings
 
-from middlepath.roster.baseline import Group, _repair, baseline, plan_days
+from middlepath.roster.baseline import Group, _repair, baseline, plan_days, stage_days
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.validate import validate
@@ -31,7 +33,9 @@ class TestBaseline:
         assert baseline(instance)["bound"] == {"met": 5}
 
     def test_it_fixes_days_least_flexible_first_where_their_stage_already_comes(self, make_week):
-        week = make_week(stages=["early", "early", "late"], blocks=3, min_days=1, max_days=1)
+        week = make_week(
+            stages=["early", "early", "late"], needs={"skills": 1}, blocks=3, max_days=1
+        )
         available = {"p01": ["eve-mon", "eve-tue", "eve-wed"], "p02": ["eve-wed"]}
         available["p03"] = ["eve-tue", "eve-wed"]
         for patient in week["patients"]:
@@ -46,7 +50,7 @@ class TestBaseline:
         }
 
     def test_it_fixes_days_on_a_full_block_only_when_none_other_is_left(self, make_week):
-        week = make_week(stages=["early"] * 3, blocks=2, min_days=1, max_days=1)
+        week = make_week(stages=["early"] * 3, needs={"skills": 1}, blocks=2)
         week["rooms"] = [{"id": "room-a", "location": "north", "capacity": 2}]
         days = plan_days(parse_instance(week))
         assert [blocks[0].id for blocks in days.values() if blocks] == [
@@ -54,6 +58,68 @@ class TestBaseline:
             "eve-mon",
             "eve-tue",
         ]
+
+    def test_a_stage_meets_on_the_days_most_of_it_can_all_come(self, make_week):
+        week = make_week(stages=["early"] * 9 + ["late"] * 8, blocks=4, min_days=2, max_days=4)
+        week["patients"][0]["blocks"] = ["eve-mon", "eve-tue", "eve-thu"]
+        for patient in week["patients"][1:9]:
+            patient["blocks"] = ["eve-tue", "eve-wed", "eve-thu"]
+        for patient in week["patients"]:
+            patient["needs"] = {"process": 2}
+        meets = stage_days(parse_instance(week))
+        # Everyone early can come on Tuesday and Thursday; the late stage, free every day,
+        # meets apart from them.
+        assert meets == {
+            ("north", "evening", "early"): ("eve-tue", "eve-thu"),
+            ("north", "evening", "late"): ("eve-mon", "eve-wed"),
+        }
+        days = plan_days(parse_instance(week))
+        assert {block.id for block in days["p01"] or []} == {"eve-tue", "eve-thu"}
+        assert {block.id for block in days["p10"] or []} == {"eve-mon", "eve-wed"}
+
+    def test_a_stage_too_few_for_a_process_group_is_sent_home_at_once(self, make_week):
+        instance = parse_instance(make_week(stages=["early"] * 8 + ["late"] * 3))
+        days = plan_days(instance)
+        assert [p for p, blocks in days.items() if blocks is None] == ["p09", "p10", "p11"]
+
+    def test_a_block_has_the_seats_of_as_many_rooms_as_counselors_work_then(self, make_week):
+        # Two rooms, but on Monday's second slot only g1 works: 15 seats, not 30.
+        week = make_week(stages=["early"] * 20, needs={"skills": 1}, blocks=2)
+        week["staff"][1]["slots"] = ["eve-mon-1", "eve-tue-1", "eve-tue-2"]
+        days = plan_days(parse_instance(week))
+        coming = Counter(blocks[0].id for blocks in days.values() if blocks)
+        assert coming == {"eve-mon": 15, "eve-tue": 5}
+
+    def test_a_slot_runs_a_process_group_for_each_stage_present(self, make_week):
+        # Twelve early and eight middle patients in two rooms: two process groups seat all
+        # twenty in the first slot, then skills groups in the second.
+        instance = make_week(stages=["early"] * 12 + ["middle"] * 8)
+        solution = baseline(instance)
+        assert validate(instance, solution) == []
+        assert solution["objective"]["met"] == 20
+        first = [s for s in solution["sessions"] if s["slot"] == "eve-mon-1"]
+        assert sorted((s["type"], s["stage"], len(s["members"])) for s in first) == [
+            ("process", "early", 12),
+            ("process", "middle", 8),
+        ]
+
+    def test_whoever_finds_no_seat_is_sent_home_and_the_others_kept(self, make_week):
+        # One room of 15 and a single day: the sixteenth patient has no seat in it.
+        instance = make_week(stages=["early"] * 16, rooms=[("room-a", 15)])
+        solution = baseline(instance)
+        assert validate(instance, solution) == []
+        assert solution["objective"] == {"met": 15, "sessions": 2, "preferred_facilitator": 0}
+        assert solution["unmet"] == ["p16"]
+
+    def test_it_meets_most_of_the_benchmarks_smallest_week(self):
+        # The optimum is 21 of 40 (the day track is too thin for same-stage groups). Filled
+        # in one pass, the week lost a few patients late in it, their groups fell under the
+        # minimum and the repair sent home everyone; sent home early and the week filled
+        # again without them, it meets 17.
+        instance = generate_instance(locations=1, patients_per_location=40, seed=2026)
+        solution = baseline(instance)
+        assert validate(instance, solution) == []
+        assert solution["objective"]["met"] >= 15
 
     def test_it_gives_up_on_a_plan_the_blocks_cannot_cover(self, make_week):
         instance = parse_instance(make_week(stages=["early"], target_minutes=360, max_days=2))

@@ -117,10 +117,11 @@ class TestSolveKnownOptima:
         assert {s["slot"] for s in solution["sessions"]} == set(monday_and_wednesday)
 
     def test_it_meets_everyone_the_hand_made_roster_sends_home(self, make_week):
-        # The hand-made roster, its days fixed one patient at a time, sends the late stage home.
+        # Sixteen early patients need two process groups a day; the hand-made roster, its
+        # days fixed one patient at a time, leaves one of them out.
         everyone = {"id": "g", "facilitates": ["process", "skills", "psychoeducation"]}
         instance = make_week(
-            stages=["early"] * 14 + ["middle"] * 12 + ["late"] * 10,
+            stages=["early"] * 16 + ["middle"] * 8 + ["late"] * 8,
             blocks=5,
             target_minutes=540,
             min_days=3,
@@ -130,9 +131,8 @@ class TestSolveKnownOptima:
             staff=[dict(everyone, id=f"g{n}") for n in range(1, 4)],
         )
         solution = solved(instance, seconds=10.0)
-        assert solution["status"] == "optimal"
-        assert solution["objective"]["met"] == 36
-        assert baseline(instance)["objective"]["met"] < 36
+        assert solution["objective"]["met"] == solution["bound"]["met"] == 32
+        assert baseline(instance)["objective"]["met"] < 32
 
     def test_it_returns_an_empty_roster_for_an_empty_week(self, make_week):
         instance = make_week(stages=[])
