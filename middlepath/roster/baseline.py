@@ -129,10 +129,11 @@ def _seats(instance: Instance) -> dict[str, int]:
 
 
 def plan_days(instance: Instance) -> dict[str, list[Block] | None]:
-    """Each patient's days for the week (None if their blocks cannot cover the plan),
-    fixed the least flexible first: of their available blocks, those where most of their
-    stage already come, then the least full, then the earliest, until the plan is covered;
-    blocks whose seats are all taken only when nothing else is left."""
+    """Each patient's days for the week (None if their blocks cannot cover the plan, or
+    their stage is too few for the same-stage groups they need), fixed the least flexible
+    first: of their available blocks, their stage's group days (`stage_days`), then those
+    where most of their stage already come, then the least full, then the earliest, until
+    the plan is covered; blocks whose seats are all taken only when nothing else is left."""
     seats = _seats(instance)
     week_order = {block.id: n for n, block in enumerate(instance.blocks)}
     coming: Counter[str] = Counter()
