@@ -6,7 +6,8 @@ them can all come to, the biggest stage first. A stage too few to fill a group i
 home. Then each patient's days are fixed, the least flexible first: of their available
 blocks, their stage's group days, then those where most of their stage already come, while
 the block has seats (in its rooms, as many as there are counselors then), until the plan
-is covered. Then slot by slot, in week order, the scheduler looks at who is in and chooses
+is covered; nobody is left on a day too thin for any group where they can come on another.
+Then slot by slot, in week order, the scheduler looks at who is in and chooses
 the slot's line-up: of the groups that the free rooms and counselors can run, the fewest
 that seat everyone, and of those the line-up that gives the most of them a seat they still
 need; the most pressed choose first (those with no seat to spare this week), and a group
@@ -174,7 +175,42 @@ def plan_days(instance: Instance) -> dict[str, list[Block] | None]:
         for block in chosen:
             coming[block.id] += 1
             of_stage[block.id, patient.stage] += 1
+    _leave_thin_days(instance, days, coming, seats)
     return days
+
+
+def _leave_thin_days(
+    instance: Instance,
+    days: dict[str, list[Block] | None],
+    coming: Counter[str],
+    seats: Mapping[str, int],
+) -> None:
+    """Moves those who would come on a block too thin for any group to run (fewer than the
+    smallest group), the thinnest first, to another of their blocks where more come and
+    there is a seat, as long as that keeps their plan; a block all of whose patients can
+    move is left empty."""
+    smallest = min((t.min_size for t in instance.group_types.values()), default=0)
+    for block in sorted(instance.blocks, key=lambda b: coming[b.id]):
+        if not 0 < coming[block.id] < smallest:
+            continue
+        for patient in instance.patients:
+            chosen = days.get(patient.id)
+            if not chosen or block not in chosen:
+                continue
+            taken = {b.id for b in chosen}
+            instead = [
+                other
+                for other in (instance.block_by_id[b] for b in patient.blocks)
+                if other.id not in taken
+                and other.minutes >= block.minutes
+                and coming[block.id] < coming[other.id] < seats[other.id]
+            ]
+            if not instead:
+                continue
+            other = max(instead, key=lambda b: coming[b.id])
+            chosen[chosen.index(block)] = other
+            coming[block.id] -= 1
+            coming[other.id] += 1
 
 
 def baseline(instance: Instance | Mapping[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,9 @@ class TestBaseline:
         week = make_week(
             stages=["early", "early", "late"], needs={"skills": 1}, blocks=3, max_days=1
         )
+        # Groups of one, so that no day is too thin for a group.
+        for group_type in week["group_types"].values():
+            group_type["min_size"] = 1
         available = {"p01": ["eve-mon", "eve-tue", "eve-wed"], "p02": ["eve-wed"]}
         available["p03"] = ["eve-tue", "eve-wed"]
         for patient in week["patients"]:
@@ -58,6 +61,15 @@ class TestBaseline:
             "eve-mon",
             "eve-tue",
         ]
+
+    def test_nobody_is_left_alone_on_a_day_too_thin_for_a_group(self, make_week):
+        week = make_week(stages=["early"] * 8 + ["late"], needs={"skills": 1}, blocks=2)
+        for patient in week["patients"][:8]:
+            patient["blocks"] = ["eve-mon"]
+        week["patients"][8]["blocks"] = ["eve-tue", "eve-mon"]
+        days = plan_days(parse_instance(week))
+        # Tuesday, where no one else comes, would have been the late patient's first choice.
+        assert [block.id for block in days["p09"] or []] == ["eve-mon"]
 
     def test_a_stage_meets_on_the_days_most_of_it_can_all_come(self, make_week):
         week = make_week(stages=["early"] * 9 + ["late"] * 8, blocks=4, min_days=2, max_days=4)
