@@ -1,23 +1,23 @@
 """The roster a scheduler builds by hand: fixed days, first fit, then repair.
 
-The scheduler first picks, for each stage of each track, the days its process groups meet
-(a process group needs eight of one stage): as many as its members need, those most of
-them can all come to, the biggest stage first. A stage too few to fill a group is sent
-home. Then each patient's days are fixed, the least flexible first: of their available
-blocks, their stage's group days, then those where most of their stage already come, while
-the block has seats (in its rooms, as many as there are counselors then), until the plan
-is covered; nobody is left on a day too thin for any group where they can come on another.
-Then slot by slot, in week order, the scheduler looks at who is in and chooses
-the slot's line-up: of the groups that the free rooms and counselors can run, the fewest
-that seat everyone, and of those the line-up that gives the most of them a seat they still
-need; the most pressed choose first (those with no seat to spare this week), and a group
-short of its minimum is filled from bigger ones. Whoever could not be placed (no days that
-cover their plan, no seat in a slot) is sent home and the week filled again without them,
-until it places everyone left; who then still misses a group type by the week's end is
-unmet. The repair step tops groups left under the minimum up from bigger groups of their
-slot, or dissolves them (smallest first), moves their members to another group of the slot
-where that keeps their plan, and sends the others home, until everything left keeps the
-rules.
+The scheduler first picks, for each stage of each track, the days its process groups meet (a
+process group needs eight of one stage): as many as its members need, those most of them can
+all come to, the biggest stage first. A stage too few to fill a group is sent home. Then
+each patient's days are fixed, the least flexible first: of their available blocks, their
+stage's group days, then those where most of their stage already come, while the block has
+seats (in its rooms, as many as there are counselors then), until the plan is covered;
+nobody is left on a day too thin for any group where they can come on another. Then slot by
+slot, in week order, the scheduler looks at who is in and chooses the slot's line-up: of the
+groups that the free rooms and counselors can run (those with the most sessions to spare
+leading first), the fewest that seat everyone, and of those the line-up that gives the most
+of them a seat they still need; the most pressed choose first (those with no seat to spare
+this week), and a group short of its minimum is filled from bigger ones. Whoever could not
+be placed (no days that cover their plan, no seat in a slot) is sent home and the week
+filled again without them, until it places everyone left; who then still misses a group type
+by the week's end is unmet. The repair step tops groups left under the minimum up from
+bigger groups of their slot, or dissolves them (smallest first), moves their members to
+another group of the slot where that keeps their plan, and sends the others home, until
+everything left keeps the rules.
 
 The optimizer is measured against this and falls back to it per location, so it is always
 validated before it is returned.
@@ -26,6 +26,7 @@ validated before it is returned.
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -248,7 +249,21 @@ class _Week:
                 self.slots_left[patient_id] = sum(len(block.slots) for block in chosen)
         self.needs = {p.id: Counter(p.needs) for p in instance.patients}
         self.lead_count: Counter[str] = Counter()
+        self.slot_index = {
+            s.id: n for n, s in enumerate(s for b in instance.blocks for s in b.slots)
+        }
+        self.worked = {
+            member.id: sorted(self.slot_index[s] for s in member.slots if s in self.slot_index)
+            for member in instance.staff
+        }
         self.groups: list[Group] = []
+
+    def sessions_to_spare(self, member: Staff, slot: Slot) -> int:
+        """The sessions the counselor may still lead beyond one in every slot they work
+        from this one on (negative when their week is short of their slots)."""
+        worked = self.worked[member.id]
+        ahead = len(worked) - bisect_left(worked, self.slot_index[slot.id])
+        return member.max_sessions - self.lead_count[member.id] - ahead
 
     def slack(self, patient: Patient) -> int:
         """Seats ahead of the patient beyond those their plan still needs."""
@@ -289,13 +304,18 @@ class _Week:
             (r for r in self.instance.rooms if r.location == location),
             key=lambda r: (-r.capacity, r.id),
         )
-        leads = [
-            s
-            for s in self.instance.staff
-            if s.location == location
-            and slot.id in s.slots
-            and self.lead_count[s.id] < s.max_sessions
-        ]
+        # Those with the most sessions to spare lead first (beyond one in every slot they
+        # still work), so that nobody's week runs out while others' is spare.
+        leads = sorted(
+            (
+                s
+                for s in self.instance.staff
+                if s.location == location
+                and slot.id in s.slots
+                and self.lead_count[s.id] < s.max_sessions
+            ),
+            key=lambda s: (-self.sessions_to_spare(s, slot), s.id),
+        )
         kinds = self._kinds(present)
         types = self.instance.group_types
         smallest = min((types[t].min_size for t, _ in kinds), default=0)

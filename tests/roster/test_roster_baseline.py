@@ -115,6 +115,29 @@ class TestBaseline:
             ("process", "middle", 8),
         ]
 
+    def test_the_counselor_with_sessions_to_spare_leads_first(self, make_week):
+        # g1 works both days but may lead only two sessions; g2 works only Monday. Had g1
+        # led Monday's, Tuesday's patients would have had nobody.
+        instance = make_week(
+            stages=["early"] * 16,
+            needs={"skills": 1},
+            blocks=2,
+            staff=[
+                {"id": "g1", "facilitates": ["skills", "psychoeducation"], "max_sessions": 2},
+                {
+                    "id": "g2",
+                    "facilitates": ["skills", "psychoeducation"],
+                    "max_sessions": 2,
+                    "slots": ["eve-mon-1", "eve-mon-2"],
+                },
+            ],
+        )
+        for n, patient in enumerate(instance["patients"]):
+            patient["blocks"] = ["eve-mon"] if n < 8 else ["eve-tue"]
+        solution = baseline(instance)
+        assert solution["objective"]["met"] == 16
+        assert [s["facilitator"] for s in solution["sessions"]] == ["g2", "g2", "g1", "g1"]
+
     def test_whoever_finds_no_seat_is_sent_home_and_the_others_kept(self, make_week):
         # One room of 15 and a single day: the sixteenth patient has no seat in it.
         instance = make_week(stages=["early"] * 16, rooms=[("room-a", 15)])
