@@ -265,6 +265,40 @@ class _Week:
         ahead = len(worked) - bisect_left(worked, self.slot_index[slot.id])
         return member.max_sessions - self.lead_count[member.id] - ahead
 
+    def mend_shortfalls(self) -> None:
+        """Moves each patient still short of a group type, in a slot where they sit in a
+        type they have more of than they need, to a group of the type they lack there that
+        has room, if the group they leave keeps its minimum without them."""
+        types = self.instance.group_types
+        in_slot: dict[str, list[Group]] = {}
+        for group in self.groups:
+            in_slot.setdefault(group.slot.id, []).append(group)
+
+        def staying(group: Group) -> int:
+            return sum(1 for m in group.members if m not in self.unmet)
+
+        for patient in self.instance.patients:
+            needs = self.needs[patient.id]
+            if patient.id in self.unmet or all(n <= 0 for n in needs.values()):
+                continue
+            for source in [g for g in self.groups if patient.id in g.members]:
+                if needs[source.type] >= 0 or staying(source) <= types[source.type].min_size:
+                    continue
+                target = next(
+                    (
+                        g
+                        for g in in_slot[source.slot.id]
+                        if needs[g.type] > 0 and g.admits(patient) and len(g.members) < g.limit
+                    ),
+                    None,
+                )
+                if target is None:
+                    continue
+                source.members.remove(patient.id)
+                target.members.append(patient.id)
+                needs[source.type] += 1
+                needs[target.type] -= 1
+
     def slack(self, patient: Patient) -> int:
         """Seats ahead of the patient beyond those their plan still needs."""
         return self.slots_left[patient.id] - sum(self.needs[patient.id].values())
@@ -513,6 +547,7 @@ def _first_fit(instance: Instance) -> tuple[list[Group], set[str], set[str]]:
         for slot in block.slots:
             week.fill_slot(block, slot)
     unplaced = set(week.unmet)
+    week.mend_shortfalls()
     for patient in instance.patients:
         if any(n > 0 for n in week.needs[patient.id].values()):
             week.unmet.add(patient.id)

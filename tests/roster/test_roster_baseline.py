@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from hypothesis import given, settings
 
-from middlepath.roster.baseline import Group, _repair, baseline, plan_days, stage_days
+from middlepath.roster.baseline import Group, _repair, _Week, baseline, plan_days, stage_days
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.validate import validate
@@ -179,6 +179,29 @@ class TestBaseline:
         assert len(groups) == 4
         assert sorted(small.members) == sorted([*ids[11:], "p01", "p02"])
         assert len(skills.members) == 9
+
+    def test_a_patient_short_of_a_type_swaps_a_seat_they_can_spare(self, make_week):
+        instance = parse_instance(
+            make_week(stages=["early"] * 17, needs={"skills": 1, "psychoeducation": 1})
+        )
+        first, second = instance.blocks[0].slots
+        ids = [p.id for p in instance.patients]
+
+        def group(slot, type_name, members):
+            return Group(slot, type_name, None, f"room-{type_name}", "g1", 15, list(members))
+
+        # p09 sits in skills in both slots and in no psychoeducation group.
+        skills = group(first, "skills", ids[:9])
+        psychoeducation = group(first, "psychoeducation", ids[9:])
+        later = [group(second, "psychoeducation", ids[:8]), group(second, "skills", ids[8:])]
+        week = _Week(instance)
+        week.groups = [skills, psychoeducation, *later]
+        for g in week.groups:
+            for member in g.members:
+                week.needs[member][g.type] -= 1
+        week.mend_shortfalls()
+        assert "p09" in psychoeducation.members and "p09" not in skills.members
+        assert all(n == 0 for needs in week.needs.values() for n in needs.values())
 
     @pytest.mark.parametrize("seed", [1, 2, 3])
     def test_it_always_returns_a_valid_roster(self, seed: int):
