@@ -605,31 +605,31 @@ def _may_move(
     instance: Instance, patient_id: str, source: Group, target: Group, groups: list[Group]
 ) -> bool:
     """Whether the patient may leave `source` for `target`, a group of the same slot: of
-    their stage, and leaving no type they need short."""
+    their stage, and leaving no type they need short (`groups`, the week's, with or without
+    `source`)."""
     patient = instance.patient_by_id[patient_id]
     if not target.admits(patient):
         return False
     if source.type == target.type:
         return True
-    return _seats_of(patient_id, source.type, groups) > patient.needs.get(source.type, 0)
-
-
-def _seats_of(patient_id: str, type_name: str, groups: list[Group]) -> int:
-    return sum(1 for g in groups if g.type == type_name and patient_id in g.members)
+    kept = sum(
+        1 for g in groups if g is not source and g.type == source.type and patient_id in g.members
+    )
+    return kept >= patient.needs.get(source.type, 0)
 
 
 def _reseat(instance: Instance, patient_id: str, lost: Group, groups: list[Group]) -> Group | None:
-    patient = instance.patient_by_id[patient_id]
-    short_of_lost = _seats_of(patient_id, lost.type, groups) < patient.needs.get(lost.type, 0)
-    for group in groups:
-        if group.slot.id != lost.slot.id or len(group.members) >= group.limit:
-            continue
-        if not group.admits(patient):
-            continue
-        if short_of_lost and group.type != lost.type:
-            continue
-        return group
-    return None
+    """A group of the lost group's slot with room that the patient may move to."""
+    return next(
+        (
+            group
+            for group in groups
+            if group.slot.id == lost.slot.id
+            and len(group.members) < group.limit
+            and _may_move(instance, patient_id, lost, group, groups)
+        ),
+        None,
+    )
 
 
 def roster_dict(
