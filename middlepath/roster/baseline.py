@@ -28,9 +28,10 @@ from __future__ import annotations
 import time
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import combinations, combinations_with_replacement
+from math import comb
 from typing import Any
 
 from middlepath.roster.instance import (
@@ -48,6 +49,8 @@ from middlepath.roster.validate import ensure_valid, metrics
 
 # A group type and, for a same-stage type, its stage.
 Kind = tuple[str, str | None]
+# Beyond this many line-ups of a slot, one is grown a group at a time (`_lineups`).
+MOST_LINEUPS = 126
 
 
 @dataclass
@@ -368,18 +371,22 @@ class _Week:
             for size in sizes
             if sum(min(r.capacity, largest) for r in rooms[:size]) >= len(present)
         ][:1]
+
+        def seated(lineup: tuple[Kind, ...]) -> tuple[list[Group], tuple[int, int, int]] | None:
+            ordered = sorted(lineup, key=joinable.__getitem__, reverse=True)
+            groups = self._staffed(ordered, slot, rooms, leads)
+            if groups is None or not _seat(groups, present, worth, types):
+                return None
+            return groups, _score(groups, worth)
+
         best: list[Group] = []
         best_score = _score(best, worth)
         for tried in (fewest, [size for size in sizes if size not in fewest]):
             for size in tried:
-                for lineup in combinations_with_replacement(kinds, size):
-                    ordered = sorted(lineup, key=joinable.__getitem__, reverse=True)
-                    groups = self._staffed(ordered, slot, rooms, leads)
-                    if groups is None or not _seat(groups, present, worth, types):
-                        continue
-                    score = _score(groups, worth)
-                    if score > best_score:
-                        best, best_score = groups, score
+                for lineup in _lineups(kinds, size, seated):
+                    found = seated(lineup)
+                    if found is not None and found[1] > best_score:
+                        best, best_score = found
             if best:
                 break
         return best
@@ -488,6 +495,27 @@ def _score(groups: list[Group], worth: Worth) -> tuple[int, int, int]:
     seated = sum(len(g.members) for g in groups)
     needed = sum(worth[m, g.type] or 0 for g in groups for m in g.members)
     return (seated, needed, -len(groups))
+
+
+def _lineups(
+    kinds: list[Kind],
+    size: int,
+    seated: Callable[[tuple[Kind, ...]], tuple[list[Group], tuple[int, int, int]] | None],
+) -> Iterable[tuple[Kind, ...]]:
+    """The line-ups of `size` groups to weigh: all of them where they are few (four rooms
+    and five kinds of group make 70), else one grown a group at a time, each time the kind
+    whose line-up so far `seated` scores best (a big centre with ten rooms would have
+    over a thousand a slot)."""
+    if comb(len(kinds) + size - 1, size) <= MOST_LINEUPS:
+        yield from combinations_with_replacement(kinds, size)
+        return
+    lineup: tuple[Kind, ...] = ()
+    for _ in range(size):
+        scored = [(found[1], kind) for kind in kinds if (found := seated((*lineup, kind)))]
+        if not scored:
+            return
+        lineup = (*lineup, max(scored, key=lambda option: option[0])[1])
+    yield lineup
 
 
 def _match(type_names: list[str], leads: list[Staff]) -> list[Staff] | None:

@@ -5,7 +5,15 @@ from collections import Counter
 import pytest
 from hypothesis import given, settings
 
-from middlepath.roster.baseline import Group, _repair, _Week, baseline, plan_days, stage_days
+from middlepath.roster.baseline import (
+    Group,
+    _lineups,
+    _repair,
+    _Week,
+    baseline,
+    plan_days,
+    stage_days,
+)
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.validate import validate
@@ -202,6 +210,28 @@ class TestBaseline:
         week.mend_shortfalls()
         assert "p09" in psychoeducation.members and "p09" not in skills.members
         assert all(n == 0 for needs in week.needs.values() for n in needs.values())
+
+    def test_a_slot_weighs_every_line_up_only_where_they_are_few(self):
+        kinds = [("psychoeducation", None), ("skills", None)] + [
+            ("process", stage) for stage in ("early", "middle", "late")
+        ]
+
+        def seated(lineup):
+            # Scores line-ups by their process groups for the middle stage.
+            return [], (lineup.count(("process", "middle")), 0, 0)
+
+        assert len(list(_lineups(kinds, 4, seated))) == 70
+        # Ten groups of five kinds would be 1001 line-ups: one is grown instead.
+        assert list(_lineups(kinds, 10, seated)) == [(("process", "middle"),) * 10]
+
+    def test_a_big_centre_gets_a_valid_roster(self):
+        instance = generate_instance(locations=1, patients_per_location=400, seed=5)
+        instance["rooms"] = [
+            {"id": f"loc0-room{n}", "location": "loc0", "capacity": 15} for n in range(10)
+        ]
+        solution = baseline(instance)
+        assert validate(instance, solution) == []
+        assert solution["objective"]["met"] > 200
 
     @pytest.mark.parametrize("seed", [1, 2, 3])
     def test_it_always_returns_a_valid_roster(self, seed: int):
