@@ -5,15 +5,8 @@ from collections import Counter
 import pytest
 from hypothesis import given, settings
 
-from middlepath.roster.baseline import (
-    Group,
-    _lineups,
-    _repair,
-    _Week,
-    baseline,
-    plan_days,
-    stage_days,
-)
+from middlepath.roster.baseline import Group, _lineups, _repair, _Week, baseline
+from middlepath.roster.baseline_days import plan_days, stage_days
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.validate import validate
