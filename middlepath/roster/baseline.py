@@ -72,7 +72,7 @@ def baseline(instance: Instance | Mapping[str, Any]) -> dict[str, Any]:
     groups: list[Group] = []
     unmet: set[str] = set()
     for location in instance.locations:
-        found, sent_home = _first_fit_without_the_unplaced(_at(instance, location))
+        found, sent_home = _first_fit_without_the_unplaced(instance.one_location(location))
         groups.extend(found)
         unmet |= sent_home
     groups = _repair(instance, groups, unmet)
@@ -384,17 +384,6 @@ def _match(type_names: list[str], leads: list[Staff]) -> list[Staff] | None:
         return None
     lead_of = {group: leads[n] for n, group in group_of.items()}
     return [lead_of[group] for group in range(len(type_names))]
-
-
-def _at(instance: Instance, location: str) -> Instance:
-    """The week of one location: nothing is shared between locations."""
-    return replace(
-        instance,
-        blocks=tuple(b for b in instance.blocks if b.location == location),
-        rooms=tuple(r for r in instance.rooms if r.location == location),
-        staff=tuple(g for g in instance.staff if g.location == location),
-        patients=tuple(p for p in instance.patients if p.location == location),
-    )
 
 
 def _first_fit_without_the_unplaced(instance: Instance) -> tuple[list[Group], set[str]]:

@@ -138,6 +138,17 @@ class Instance:
         """The tracks that have patients at `location`."""
         return tuple(sorted({p.track for p in self.patients if p.location == location}))
 
+    def one_location(self, location: str) -> Instance:
+        """One location's week: its blocks, rooms, staff and patients (nothing is shared
+        between locations)."""
+        return replace(
+            self,
+            blocks=tuple(b for b in self.blocks if b.location == location),
+            rooms=tuple(r for r in self.rooms if r.location == location),
+            staff=tuple(g for g in self.staff if g.location == location),
+            patients=tuple(p for p in self.patients if p.location == location),
+        )
+
     def one_track(self, location: str, track: str) -> Instance:
         """One track's week at one location: its blocks and patients, the location's rooms,
         and its staff with only this track's slots but their whole weekly `max_sessions`."""

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import RosterInputError, parse_instance, parse_solution
 
 Change = Callable[[dict[str, Any]], None]
@@ -128,6 +129,15 @@ def test_a_patient_has_the_preferred_counselor_only_in_every_process_session(
         nine_early["patients"][0]["prefer_facilitator"] = prefer
     patient = parse_instance(nine_early).patients[0]
     assert patient.with_preferred(leaders) is granted
+
+
+class TestOneLocation:
+    def test_it_keeps_one_locations_week(self):
+        instance = parse_instance(generate_instance(locations=2, patients_per_location=10, seed=1))
+        week = instance.one_location("loc1")
+        assert week.locations == ("loc1",)
+        assert len(week.patients) == 10 and len(week.blocks) == 10
+        assert week.staff == tuple(g for g in instance.staff if g.location == "loc1")
 
 
 class TestOneTrack:
