@@ -6,7 +6,8 @@ CP-SAT model (`location_model.py`) and the steps that share its time, in order:
 2. *seats*: on those days, a model (`class_model.py`) that counts patients by class (same
    stage, needs and days) instead of seating them one by one finds a good roster fast:
    without the patients' symmetry it fills same-stage groups where the full model spreads
-   a stage thin (neither is needed when the start already meets the bound);
+   a stage thin (neither is needed when the start already meets the bound); given under a
+   second, it searches neighbourhoods without the LP;
 3. *bound*: the full model, started from it (the days are free again), maximizes `met`
    with the LP search running, whose root relaxation proves a tighter bound within a
    second or so, and whose dives and neighbourhoods find the last few patients in the time
@@ -52,6 +53,9 @@ SHORT_ALLOWANCE = 10.0
 # The bound step's search starts again with another seed after this many seconds short of
 # the bound (when it has at least half as long again left).
 RESTART_SECONDS = 3.0
+# On the clock, the seats step searches neighbourhoods instead of the full search when given
+# less than this many seconds (`_seats`).
+SEATS_LP_SECONDS = 1.0
 
 
 @dataclass
@@ -253,14 +257,21 @@ class LocationSearch:
         full = self.full
         classes = ClassModel(self.instance, self.location, plan)
         classes.model.maximize(classes.met_total)
-        # The full search, LP included: on the clock even a second of it finds more than
+        limit = self._limit("seats")
+        # The full search, LP included, given a second or more: then it finds more than
         # neighbourhoods do, given step 3's full search after it (now and then its roster
-        # is a poor one, which step 3 makes good). A short run on one thread searches
-        # neighbourhoods without the LP (12 x 150 in 60: deterministic, 1492 met, 1476 with
-        # the full search; one worker on the clock, 1473, 1393 with the full search).
+        # is a poor one, which step 3 makes good; 12 x 150 in 60 s, about 1.2 s a
+        # location: 1518.4 met over five runs, against 1508.0). With less it often returns
+        # nobody met, or no roster at all, and neighbourhoods without the LP find far more
+        # (150-patient locations alone, given 2.6 s: 3570 met over thirty runs, against
+        # 3336; given 3.8 s, 2874 over twenty-four, against 2694; 12 x 150 in 30 s, better
+        # in 8 of 11 interleaved pairs, `bench/roster.md`). So does a short run on one
+        # thread (12 x 150 in 60: deterministic, 1492 met, 1476 with the full search; one
+        # worker on the clock, 1473, 1393 with the full search).
+        lean = lean or (not self.budget.deterministic and limit < SEATS_LP_SECONDS)
         solver, status = run(
             classes.model,
-            limit=self._limit("seats"),
+            limit=limit,
             budget=self.budget,
             callback=self._watch(self.bound, False),
             search=Search.NEIGHBOURHOODS if lean else Search.FULL,

@@ -7,7 +7,7 @@ import pytest
 from middlepath.roster import location_search
 from middlepath.roster.baseline import baseline
 from middlepath.roster.class_model import ClassModel
-from middlepath.roster.cpsat_run import Budget, Watcher
+from middlepath.roster.cpsat_run import Budget, Search, Watcher
 from middlepath.roster.generate import generate_instance
 from middlepath.roster.instance import Instance, parse_instance
 from middlepath.roster.location_model import LocationModel
@@ -139,6 +139,34 @@ def test_the_bound_step_starts_again_with_another_seed_from_its_best_roster(monk
     found = [met for _, _, met in runs]
     assert found == sorted(found)
     assert search.full.met_in(search.best) >= found[-1]
+
+
+@pytest.mark.parametrize(
+    ("lp_seconds", "expected"), [(0.05, Search.FULL), (5.0, Search.NEIGHBOURHOODS)]
+)
+def test_the_seats_step_searches_neighbourhoods_when_given_too_little_time_for_the_lp(
+    monkeypatch, lp_seconds, expected
+):
+    # On the clock with two threads, the seats step (the only run given a linearization)
+    # searches with the LP when it has at least SEATS_LP_SECONDS, else neighbourhoods.
+    instance = parse_instance(generate_instance(locations=1, patients_per_location=60, seed=3))
+    monkeypatch.setattr(location_search, "SEATS_LP_SECONDS", lp_seconds)
+
+    def seats_search(options: dict[str, Any], _solver: Any, _status: Any) -> Any:
+        return options["search"] if "linearization" in options else None
+
+    runs = watch_runs(monkeypatch, seats_search)
+    search = LocationSearch(
+        instance,
+        "loc0",
+        budget=Budget(seconds=10.0, deterministic=False, seed=0, workers=2),
+        start=baseline(instance),
+        progress=None,
+        short=True,
+    )
+    search.most_met_fewest_sessions(1.0)
+
+    assert runs == [expected]
 
 
 @pytest.mark.parametrize(("then_preferred", "share"), [(True, SHARE["sessions"]), (False, 1.0)])
