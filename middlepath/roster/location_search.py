@@ -7,7 +7,7 @@ CP-SAT model (`location_model.py`) and the steps that share its time, in order:
    stage, needs and days) instead of seating them one by one finds a good roster fast:
    without the patients' symmetry it fills same-stage groups where the full model spreads
    a stage thin (neither is needed when the start already meets the bound); given under a
-   second, it searches neighbourhoods without the LP;
+   second on the clock, it searches neighbourhoods without the LP;
 3. *bound*: the full model, started from it (the days are free again), maximizes `met`
    with the LP search running, whose root relaxation proves a tighter bound within a
    second or so, and whose dives and neighbourhoods find the last few patients in the time
