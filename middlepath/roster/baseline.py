@@ -12,7 +12,9 @@ plan, no seat in a slot) is sent home and the week filled again without them, un
 places everyone left; who then still misses a group type is unmet. The repair step tops
 groups left under the minimum up from bigger groups of their slot, or dissolves them
 (smallest first), moves their members to another group of the slot where that keeps their
-plan, and sends the others home, until everything left keeps the rules.
+plan, and sends the others home, until everything left keeps the rules. Each draft of the
+week is repaired so, and the scheduler keeps the one that meets the most: sending people
+home can thin a stage until its groups no longer fill.
 
 The optimizer is measured against this and falls back to it per location, so it is always
 validated before it is returned.
@@ -72,10 +74,9 @@ def baseline(instance: Instance | Mapping[str, Any]) -> dict[str, Any]:
     groups: list[Group] = []
     unmet: set[str] = set()
     for location in instance.locations:
-        found, sent_home = _first_fit_without_the_unplaced(instance.one_location(location))
+        found, left_out = _best_draft(instance.one_location(location))
         groups.extend(found)
-        unmet |= sent_home
-    groups = _repair(instance, groups, unmet)
+        unmet |= left_out
     solution = roster_dict(instance, groups, unmet, status="feasible", bound_met=None)
     solution["seconds"] = round(time.monotonic() - started, 3)
     ensure_valid(instance, solution, producer="baseline")
@@ -299,16 +300,19 @@ def _seat(
     unseated, or with members of bigger groups who lose least by moving; whether every
     group reached its minimum."""
     for patient in present:
-        options = [
-            g
-            for g in groups
-            if g.admits(patient)
-            and len(g.members) < g.limit
-            and worth[patient.id, g.type] is not None
-        ]
-        if options:
-            group = max(options, key=lambda g: (worth[patient.id, g.type], -len(g.members)))
-            group.members.append(patient.id)
+        # A plain loop, as this is most of the baseline's time: 12 x 150's takes 1.25 s,
+        # 1.7 s with a list of each patient's options and max() over it.
+        chosen: Group | None = None
+        best = (0, 0)
+        for group in groups:
+            value = worth[patient.id, group.type]
+            if value is None or len(group.members) >= group.limit or not group.admits(patient):
+                continue
+            key = (value, -len(group.members))
+            if chosen is None or key > best:
+                chosen, best = group, key
+        if chosen is not None:
+            chosen.members.append(patient.id)
     where = {m: g for g in groups for m in g.members}
     for short in groups:
         wanted = types[short.type].min_size - len(short.members)
@@ -386,20 +390,29 @@ def _match(type_names: list[str], leads: list[Staff]) -> list[Staff] | None:
     return [lead_of[group] for group in range(len(type_names))]
 
 
-def _first_fit_without_the_unplaced(instance: Instance) -> tuple[list[Group], set[str]]:
-    """The first fit of those it could place, and who was sent home: whoever the week could
-    not place (no days that cover their plan, no seat left in a slot) is sent home and the
-    week filled again without them, until it places everyone left. Those who only fell
-    short of a group type by the week's end stay for the next try while anyone was left
-    without a seat, since the seats freed may be theirs."""
+def _best_draft(instance: Instance) -> tuple[list[Group], set[str]]:
+    """The repaired draft of the week that meets the most (then in the fewest groups), and
+    who it leaves unmet. Whoever a draft could not place (no days that cover their plan, no
+    seat left in a slot) is sent home and the week filled again without them, until a
+    draft places everyone left. Those who only fell short of a group type by the week's
+    end stay for the next draft while anyone was left without a seat, since the seats
+    freed may be theirs. A later draft is not always better: sending home the short
+    patients of one stage can leave too few of it for a group (12 x 150: 1192 met keeping
+    the best draft, 1102 keeping the last)."""
     sent_home: set[str] = set()
+    best: tuple[tuple[int, int], list[Group], set[str]] | None = None
     while True:
         attending = replace(
             instance, patients=tuple(p for p in instance.patients if p.id not in sent_home)
         )
         groups, unmet, unplaced = _first_fit(attending)
+        left_out = sent_home | unmet
+        groups = _repair(instance, groups, left_out)
+        met = len(instance.patients) - len(left_out)
+        if best is None or (met, -len(groups)) >= best[0]:
+            best = ((met, -len(groups)), groups, left_out)
         if not unmet:
-            return groups, sent_home
+            return best[1], best[2]
         sent_home |= unplaced or unmet
 
 

@@ -147,15 +147,23 @@ class TestBaseline:
         assert solution["objective"] == {"met": 15, "sessions": 2, "preferred_facilitator": 0}
         assert solution["unmet"] == ["p16"]
 
-    def test_it_meets_most_of_the_benchmarks_smallest_week(self):
+    def test_it_meets_as_many_as_the_optimum_in_the_benchmarks_smallest_week(self):
         # The optimum is 21 of 40 (the day track is too thin for same-stage groups). Filled
         # in one pass, the week lost a few patients late in it, their groups fell under the
         # minimum and the repair sent home everyone; sent home early and the week filled
-        # again without them, it meets 17.
+        # again without them, it met 17; keeping the best of its drafts, 21.
         instance = generate_instance(locations=1, patients_per_location=40, seed=2026)
         solution = baseline(instance)
         assert validate(instance, solution) == []
-        assert solution["objective"]["met"] >= 15
+        assert solution["objective"]["met"] == 21
+
+    def test_it_keeps_the_draft_of_the_week_that_meets_the_most(self):
+        # Its first draft, repaired, meets 16; sent home, the patients short of a group type
+        # leave too few of their stages for any group, and each later draft meets nobody.
+        instance = generate_instance(locations=1, patients_per_location=30, seed=14)
+        solution = baseline(instance)
+        assert validate(instance, solution) == []
+        assert solution["objective"]["met"] == 16
 
     def test_it_gives_up_on_a_plan_the_blocks_cannot_cover(self, make_week):
         instance = parse_instance(make_week(stages=["early"], target_minutes=360, max_days=2))
