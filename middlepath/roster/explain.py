@@ -1,16 +1,21 @@
 """Why a patient could not be given a full week: plain reasons for the director.
 
-Pure Python on the roster format, beside the solver: it looks for the first constraint
-that rules the patient out, so the director knows what to change (a day, a facilitator's
-hours, a room).
+Pure Python on the roster format, beside the solver: it looks first for a rule of the week
+that rules the patient out whatever the roster, then at the roster itself: the days it left
+no seat for them on, and why no other group could open there (every room in use, no
+counselor free, too few people for a new group), or the free seats that would make their
+week, so that the director knows what to change (a day, a counselor's hours, a room) or can
+seat them by hand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from itertools import combinations
 from typing import Any
 
-from middlepath.roster.instance import Instance, parse_instance
+from middlepath.roster.instance import Block, Instance, Patient, parse_instance
 
 DAY_NAMES = {
     "mon": "Monday",
@@ -23,22 +28,33 @@ DAY_NAMES = {
 }
 
 
-def _days(names: list[str]) -> str:
-    labels = [DAY_NAMES.get(name, name) for name in names]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
+def _days(names: list[str], joined_by: str = "or") -> str:
+    """The days in week order, as a reader would list them."""
+    order = list(DAY_NAMES)
+    ordered = sorted(names, key=lambda name: order.index(name) if name in order else len(order))
+    labels = [DAY_NAMES.get(name, name) for name in ordered]
+    if len(labels) == 1:
+        return labels[0]
+    return ", ".join(labels[:-1]) + f" {joined_by} " + labels[-1]
 
 
 def explain_unmet(
     instance: Instance | Mapping[str, Any], solution: Mapping[str, Any]
 ) -> dict[str, str]:
-    """A reason for every patient listed as unmet in `solution`."""
+    """A reason for every patient listed as unmet in `solution` (its sessions, if it has
+    any, say what the roster left free)."""
     if not isinstance(instance, Instance):
         instance = parse_instance(instance)
-    return {patient_id: _reason(instance, patient_id) for patient_id in solution.get("unmet", [])}
+    roster = _Roster(instance, solution.get("sessions", []))
+    reasons = {}
+    for patient_id in solution.get("unmet", []):
+        patient = instance.patient_by_id[patient_id]
+        reasons[patient_id] = _ruled_out(instance, patient) or roster.reason(patient)
+    return reasons
 
 
-def _reason(instance: Instance, patient_id: str) -> str:
-    patient = instance.patient_by_id[patient_id]
+def _ruled_out(instance: Instance, patient: Patient) -> str | None:
+    """The first rule of the week that leaves the patient out whatever the roster."""
     blocks = [instance.block_by_id[block_id] for block_id in patient.blocks]
     if len(blocks) < patient.min_days:
         return (
@@ -80,7 +96,133 @@ def _reason(instance: Instance, patient_id: str) -> str:
                     f"only {len(peers)} patients in {patient.stage} recovery can come on their "
                     f"days; a {type_code} group needs {group_type.min_size}"
                 )
-    return (
-        "the groups that fit their days were full, or rooms and staff hours ran out: "
-        "more facilitator slots or another room would help"
-    )
+    return None
+
+
+class _Roster:
+    """What a roster leaves free, slot by slot: seats in its sessions, rooms, counselors."""
+
+    def __init__(self, instance: Instance, sessions: Sequence[Mapping[str, Any]]) -> None:
+        self.instance = instance
+        self.in_slot: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for session in sessions:
+            self.in_slot[session["slot"]].append(session)
+        self.led = Counter(session["facilitator"] for session in sessions)
+        self.smallest = min((t.min_size for t in instance.group_types.values()), default=0)
+
+    def reason(self, patient: Patient) -> str:
+        """What in the roster leaves the patient without a full week."""
+        blocks = [self.instance.block_by_id[block_id] for block_id in patient.blocks]
+        offers = {
+            slot.id: self._free_seats(patient, slot.id) for block in blocks for slot in block.slots
+        }
+        week = self._free_week(patient, blocks, offers)
+        if week is not None:
+            days = _days([b.day for b in week], "and")
+            return f"the free seats on {days} make their week: they can be seated by hand"
+        full = [b for b in blocks if not all(offers[slot.id] for slot in b.slots)]
+        if full:
+            causes = sorted(
+                {
+                    self._why_full(patient.location, slot.id)
+                    for block in full
+                    for slot in block.slots
+                    if not offers[slot.id]
+                }
+            )
+            why = "; ".join(_CAUSES[cause].format(self.smallest) for cause in causes)
+            reason = f"no free seat for them on {_days([b.day for b in full], 'and')} ({why})"
+            rest = [b.day for b in blocks if b not in full]
+            if rest:
+                verb = "does" if len(rest) == 1 else "do"
+                reason += f", and {_days(rest, 'and')} alone {verb} not make their week"
+            return reason
+        # Every day has a seat in every slot, but not of the types the plan needs.
+        lacking = [
+            type_name
+            for type_name, count in sorted(patient.needs.items())
+            if sum(type_name in offered for offered in offers.values()) < count
+        ]
+        groups = ", ".join(self._groups(type_name, patient) for type_name in lacking)
+        return f"too few free seats in {groups or 'the groups their plan needs'} on their days"
+
+    def _groups(self, type_name: str, patient: Patient) -> str:
+        group_type = self.instance.group_types.get(type_name)
+        if group_type is not None and group_type.same_stage:
+            return f"{patient.stage}-recovery {type_name} groups"
+        return f"{type_name} groups"
+
+    def _free_seats(self, patient: Patient, slot_id: str) -> set[str]:
+        """The group types of the slot's sessions with a seat the patient may take."""
+        types, rooms = self.instance.group_types, self.instance.room_by_id
+        free = set()
+        for session in self.in_slot[slot_id]:
+            group_type, room = types.get(session["type"]), rooms.get(session["room"])
+            if group_type is None or room is None:
+                continue
+            if group_type.same_stage and session.get("stage") != patient.stage:
+                continue
+            if len(session["members"]) < min(group_type.max_size, room.capacity):
+                free.add(session["type"])
+        return free
+
+    def _free_week(
+        self, patient: Patient, blocks: list[Block], offers: Mapping[str, set[str]]
+    ) -> tuple[Block, ...] | None:
+        """Days on which the roster's free seats alone give the patient their whole plan."""
+        open_days = [b for b in blocks if all(offers[slot.id] for slot in b.slots)]
+        for count in range(max(patient.min_days, 1), min(patient.max_days, len(open_days)) + 1):
+            for chosen in combinations(open_days, count):
+                if sum(b.minutes for b in chosen) < patient.target_minutes:
+                    continue
+                if _covers(patient.needs, [offers[s.id] for b in chosen for s in b.slots]):
+                    return chosen
+        return None
+
+    def _why_full(self, location: str, slot_id: str) -> int:
+        """Why no other group could open in the slot for someone without a seat (the index
+        of its cause in `_CAUSES`)."""
+        sessions = self.in_slot[slot_id]
+        used = {session["room"] for session in sessions}
+        if not any(
+            room.location == location and room.id not in used and room.capacity >= self.smallest
+            for room in self.instance.rooms
+        ):
+            return 0
+        leading = {session["facilitator"] for session in sessions}
+        if not any(
+            member.location == location
+            and slot_id in member.slots
+            and member.id not in leading
+            and self.led[member.id] < member.max_sessions
+            for member in self.instance.staff
+        ):
+            return 1
+        return 2
+
+
+# Why a slot had no seat for a patient, most binding first.
+_CAUSES = (
+    "every room in use",
+    "no counselor free to lead another group",
+    "a new group needs at least {} people",
+)
+
+
+def _covers(needs: Mapping[str, int], offers: list[set[str]]) -> bool:
+    """Whether one seat in each slot (of the types `offers` has free there) can cover all
+    the `needs`: a matching of the seats needed to slots, by augmenting paths."""
+    wanted = [type_name for type_name, count in sorted(needs.items()) for _ in range(count)]
+    taken_by: dict[int, int] = {}  # slot: seat needed
+
+    def take(seat: int, seen: set[int]) -> bool:
+        for slot, types in enumerate(offers):
+            if slot in seen or wanted[seat] not in types:
+                continue
+            seen.add(slot)
+            if slot not in taken_by or take(taken_by[slot], seen):
+                taken_by[slot] = seat
+                return True
+        return False
+
+    return all(take(seat, set()) for seat in range(len(wanted)))

@@ -100,7 +100,11 @@ def build(
             rows.append(Row(slot_id, place, cells, sessions))
     location_patients = {p["id"] for p in instance["patients"] if p["location"] == location.code}
     reasons = explain_unmet(
-        instance, {"unmet": [p for p in solution.get("unmet", []) if p in location_patients]}
+        instance,
+        {
+            "sessions": mine,
+            "unmet": [p for p in solution.get("unmet", []) if p in location_patients],
+        },
     )
     score = metrics(instance, solution)
     return Proposal(

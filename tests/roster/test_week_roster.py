@@ -155,6 +155,17 @@ class TestRoundTrip:
 
 @pytest.mark.django_db
 class TestHandEdits:
+    def test_a_patient_taken_out_is_shown_the_seats_they_left(self, demo):
+        instance, solution = _solved(demo, seconds=4)
+        patient = solution["sessions"][0]["members"][0]
+        for session in solution["sessions"]:
+            if patient in session["members"]:
+                session["members"].remove(patient)
+        solution["unmet"] = sorted([*solution["unmet"], patient])
+        shown = proposal.build(demo, NEXT_WEEK, instance, solution)
+        reasons = {patient_id: reason for patient_id, _, reason in shown.unmet}
+        assert reasons[patient].endswith("make their week: they can be seated by hand")
+
     def test_a_move_is_checked_at_once(self, demo):
         instance, solution = _solved(demo, seconds=4)
         session = next(s for s in solution["sessions"] if len(s["members"]) > 0)
@@ -239,6 +250,107 @@ class TestUnmetReasons:
         assert (
             "no facilitator for process groups on Tuesday"
             in explain.explain_unmet(instance, {"unmet": ["p1"]})["p1"]
+        )
+
+    @staticmethod
+    def _with_peers(instance, count):
+        """`count` more early-stage patients like p1, who need one process group."""
+        for n in range(2, count + 2):
+            instance["patients"].append(dict(instance["patients"][0], id=f"p{n}"))
+        return instance
+
+    @staticmethod
+    def _session(slot, members, *, room="r1", leader="s1", group="process", stage="early"):
+        return {
+            "id": f"{slot}/{room}",
+            "slot": slot,
+            "type": group,
+            "stage": stage,
+            "room": room,
+            "facilitator": leader,
+            "members": members,
+        }
+
+    def _roster_reason(self, instance, sessions):
+        solution = {"sessions": sessions, "unmet": ["p1"]}
+        return explain.explain_unmet(instance, solution)["p1"]
+
+    def test_free_seats_that_make_their_week_can_be_taken_by_hand(self):
+        instance = self._with_peers(self._instance(), 8)
+        members = [f"p{n}" for n in range(2, 10)]
+        sessions = [self._session(slot, members) for slot in ("b1-1", "b1-2")]
+        reason = self._roster_reason(instance, sessions)
+        assert reason == "the free seats on Tuesday make their week: they can be seated by hand"
+        # And they can: seated in both, the roster keeps every rule.
+        for session in sessions:
+            session["members"] = [*members, "p1"]
+        everyone_met = {"format": "middlepath-roster-solution/1", "sessions": sessions}
+        assert validate(instance, {**everyone_met, "unmet": []}) == []
+
+    @pytest.mark.parametrize(
+        ("more_rooms", "more_staff", "why"),
+        [
+            (False, False, "every room in use"),
+            (True, False, "no counselor free to lead another group"),
+            (True, True, "a new group needs at least 8 people"),
+        ],
+    )
+    def test_full_groups_say_why_no_other_could_open(self, more_rooms, more_staff, why):
+        instance = self._with_peers(self._instance(), 15)
+        if more_rooms:
+            instance["rooms"].append({"id": "r2", "location": "north", "capacity": 15})
+        if more_staff:
+            instance["staff"].append(dict(instance["staff"][0], id="s2"))
+        full = [f"p{n}" for n in range(2, 17)]
+        sessions = [self._session("b1-1", full), self._session("b1-2", full)]
+        assert (
+            self._roster_reason(instance, sessions) == f"no free seat for them on Tuesday ({why})"
+        )
+
+    def test_a_weekly_cap_reached_leaves_no_counselor_free(self):
+        instance = self._with_peers(self._instance(), 15)
+        instance["rooms"].append({"id": "r2", "location": "north", "capacity": 15})
+        instance["staff"].append(dict(instance["staff"][0], id="s2", max_sessions=0))
+        full = [f"p{n}" for n in range(2, 17)]
+        sessions = [self._session("b1-1", full), self._session("b1-2", full)]
+        assert "no counselor free" in self._roster_reason(instance, sessions)
+
+    def test_free_seats_of_the_wrong_kind_are_named(self):
+        instance = self._with_peers(self._instance(), 8)
+        instance["group_types"]["skills"] = {"min_size": 8, "max_size": 15, "same_stage": False}
+        instance["staff"][0]["facilitates"] = ["process", "skills"]
+        members = [f"p{n}" for n in range(2, 10)]
+        sessions = [
+            self._session(slot, members, group="skills", stage=None) for slot in ("b1-1", "b1-2")
+        ]
+        assert (
+            self._roster_reason(instance, sessions)
+            == "too few free seats in early-recovery process groups on their days"
+        )
+
+    def test_days_left_without_a_seat_and_the_rest_too_few(self):
+        instance = self._with_peers(self._instance(min_days=2, max_days=2, target_minutes=360), 8)
+        wednesday = {
+            "id": "b2",
+            "location": "north",
+            "track": "evening",
+            "day": "wed",
+            "slots": [
+                {"id": "b2-1", "start": "18:00", "minutes": 90},
+                {"id": "b2-2", "start": "19:30", "minutes": 90},
+            ],
+        }
+        instance["blocks"].append(wednesday)
+        instance["staff"][0]["slots"] += ["b2-1", "b2-2"]
+        for patient in instance["patients"]:
+            patient["blocks"] = ["b1", "b2"]
+        members = [f"p{n}" for n in range(2, 10)]
+        # Seats on Tuesday, none on Wednesday (its groups are of another stage).
+        sessions = [self._session(slot, members) for slot in ("b1-1", "b1-2")]
+        sessions += [self._session(s, members, stage="late") for s in ("b2-1", "b2-2")]
+        assert self._roster_reason(instance, sessions) == (
+            "no free seat for them on Wednesday (every room in use), "
+            "and Tuesday alone does not make their week"
         )
 
 
