@@ -92,8 +92,9 @@ def _ruled_out(instance: Instance, patient: Patient) -> str | None:
                 and set(other.blocks) & set(patient.blocks)
             ]
             if len(peers) < group_type.min_size:
+                who = "patient" if len(peers) == 1 else "patients"
                 return (
-                    f"only {len(peers)} patients in {patient.stage} recovery can come on their "
+                    f"only {len(peers)} {who} in {patient.stage} recovery can come on their "
                     f"days; a {type_code} group needs {group_type.min_size}"
                 )
     return None

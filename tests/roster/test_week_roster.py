@@ -237,7 +237,7 @@ class TestUnmetReasons:
             ),
             (
                 {},
-                "only 1 patients in early recovery can come on their days; a process group needs 8",
+                "only 1 patient in early recovery can come on their days; a process group needs 8",
             ),
         ],
     )
