@@ -26,6 +26,12 @@ DAY_NAMES = {
     "sat": "Saturday",
     "sun": "Sunday",
 }
+# Why a slot had no seat for a patient, most binding first.
+_CAUSES = (
+    "every room in use",
+    "no counselor free to lead another group",
+    "a new group needs at least {} people",
+)
 
 
 def _days(names: list[str], joined_by: str = "or") -> str:
@@ -200,14 +206,6 @@ class _Roster:
         ):
             return 1
         return 2
-
-
-# Why a slot had no seat for a patient, most binding first.
-_CAUSES = (
-    "every room in use",
-    "no counselor free to lead another group",
-    "a new group needs at least {} people",
-)
 
 
 def _covers(needs: Mapping[str, int], offers: list[set[str]]) -> bool:
