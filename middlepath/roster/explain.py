@@ -3,9 +3,9 @@
 Pure Python on the roster format, beside the solver: it looks first for a rule of the week
 that rules the patient out whatever the roster, then at the roster itself: the days it left
 no seat for them on, and why no other group could open there (every room in use, no
-counselor free, too few people for a new group), or the free seats that would make their
-week, so that the director knows what to change (a day, a counselor's hours, a room) or can
-seat them by hand.
+counselor free, too few people for a new group), or the free seats that make their week
+(`free_seating` names them, for seating the patient in one click), so that the director
+knows what to change (a day, a counselor's hours, a room) or can seat them.
 """
 
 from __future__ import annotations
@@ -57,6 +57,20 @@ def explain_unmet(
         patient = instance.patient_by_id[patient_id]
         reasons[patient_id] = _ruled_out(instance, patient) or roster.reason(patient)
     return reasons
+
+
+def free_seating(
+    instance: Instance | Mapping[str, Any], solution: Mapping[str, Any], patient_id: str
+) -> dict[str, str] | None:
+    """A seat for the patient in every slot of whole days of theirs, among the free seats of
+    `solution`'s sessions, that gives them their whole plan (slot id: session id); None if
+    the free seats do not make their week."""
+    if not isinstance(instance, Instance):
+        instance = parse_instance(instance)
+    patient = instance.patient_by_id.get(patient_id)
+    if patient is None:
+        return None
+    return _Roster(instance, solution.get("sessions", [])).seating(patient)
 
 
 def _ruled_out(instance: Instance, patient: Patient) -> str | None:
@@ -159,19 +173,42 @@ class _Roster:
             return f"{patient.stage}-recovery {type_name} groups"
         return f"{type_name} groups"
 
+    def seating(self, patient: Patient) -> dict[str, str] | None:
+        blocks = [self.instance.block_by_id[block_id] for block_id in patient.blocks]
+        offers = {
+            slot.id: self._free_seats(patient, slot.id) for block in blocks for slot in block.slots
+        }
+        week = self._free_week(patient, blocks, offers)
+        if week is None:
+            return None
+        slots = [slot.id for block in week for slot in block.slots]
+        kinds = _matching(patient.needs, [offers[slot_id] for slot_id in slots]) or {}
+        seating = {}
+        for n, slot_id in enumerate(slots):
+            # The type a need was matched to, else any free one; the emptiest such session.
+            wanted = kinds.get(n) or sorted(offers[slot_id])[0]
+            seating[slot_id] = min(
+                (
+                    session
+                    for session in self.in_slot[slot_id]
+                    if session["type"] == wanted and self._has_seat(session, patient)
+                ),
+                key=lambda session: (len(session["members"]), session["id"]),
+            )["id"]
+        return seating
+
+    def _has_seat(self, session: Mapping[str, Any], patient: Patient) -> bool:
+        group_type = self.instance.group_types.get(session["type"])
+        room = self.instance.room_by_id.get(session["room"])
+        if group_type is None or room is None:
+            return False
+        if group_type.same_stage and session.get("stage") != patient.stage:
+            return False
+        return len(session["members"]) < min(group_type.max_size, room.capacity)
+
     def _free_seats(self, patient: Patient, slot_id: str) -> set[str]:
         """The group types of the slot's sessions with a seat the patient may take."""
-        types, rooms = self.instance.group_types, self.instance.room_by_id
-        free = set()
-        for session in self.in_slot[slot_id]:
-            group_type, room = types.get(session["type"]), rooms.get(session["room"])
-            if group_type is None or room is None:
-                continue
-            if group_type.same_stage and session.get("stage") != patient.stage:
-                continue
-            if len(session["members"]) < min(group_type.max_size, room.capacity):
-                free.add(session["type"])
-        return free
+        return {s["type"] for s in self.in_slot[slot_id] if self._has_seat(s, patient)}
 
     def _free_week(
         self, patient: Patient, blocks: list[Block], offers: Mapping[str, set[str]]
@@ -182,7 +219,10 @@ class _Roster:
             for chosen in combinations(open_days, count):
                 if sum(b.minutes for b in chosen) < patient.target_minutes:
                     continue
-                if _covers(patient.needs, [offers[s.id] for b in chosen for s in b.slots]):
+                if (
+                    _matching(patient.needs, [offers[s.id] for b in chosen for s in b.slots])
+                    is not None
+                ):
                     return chosen
         return None
 
@@ -208,9 +248,10 @@ class _Roster:
         return 2
 
 
-def _covers(needs: Mapping[str, int], offers: list[set[str]]) -> bool:
-    """Whether one seat in each slot (of the types `offers` has free there) can cover all
-    the `needs`: a matching of the seats needed to slots, by augmenting paths."""
+def _matching(needs: Mapping[str, int], offers: list[set[str]]) -> dict[int, str] | None:
+    """One seat in each slot (of the types `offers` has free there) covering all the
+    `needs`: the type each slot given to a need takes, by its index; None if there is none.
+    A matching of the seats needed to slots, by augmenting paths."""
     wanted = [type_name for type_name, count in sorted(needs.items()) for _ in range(count)]
     taken_by: dict[int, int] = {}  # slot: seat needed
 
@@ -224,4 +265,6 @@ def _covers(needs: Mapping[str, int], offers: list[set[str]]) -> bool:
                 return True
         return False
 
-    return all(take(seat, set()) for seat in range(len(wanted)))
+    if not all(take(seat, set()) for seat in range(len(wanted))):
+        return None
+    return {slot: wanted[seat] for slot, seat in taken_by.items()}

@@ -19,7 +19,7 @@ from middlepath.accounts.models import User
 from middlepath.care.models import Patient
 from middlepath.clinic.models import Location, Room, Track
 from middlepath.roster.adapter import SlotPlace, slots_of
-from middlepath.roster.explain import explain_unmet
+from middlepath.roster.explain import explain_unmet, free_seating
 from middlepath.roster.validate import Violation, metrics, validate
 
 
@@ -48,6 +48,8 @@ class Proposal:
     rooms: list[Room]
     rows: list[Row]
     unmet: list[tuple[str, str, str]]  # (patient id, name, reason)
+    # The unmet whom the roster's free seats give a full week (`seat` seats them).
+    seatable: set[str]
     violations: list[Violation]
     met: int
     bound: int | None
@@ -99,13 +101,11 @@ def build(
         if sessions:
             rows.append(Row(slot_id, place, cells, sessions))
     location_patients = {p["id"] for p in instance["patients"] if p["location"] == location.code}
-    reasons = explain_unmet(
-        instance,
-        {
-            "sessions": mine,
-            "unmet": [p for p in solution.get("unmet", []) if p in location_patients],
-        },
-    )
+    here = {
+        "sessions": mine,
+        "unmet": [p for p in solution.get("unmet", []) if p in location_patients],
+    }
+    reasons = explain_unmet(instance, here)
     score = metrics(instance, solution)
     return Proposal(
         rooms=rooms,
@@ -114,6 +114,7 @@ def build(
             ((pid, names.get(pid, pid), reason) for pid, reason in reasons.items()),
             key=lambda t: t[1],
         ),
+        seatable={pid for pid in reasons if free_seating(instance, here, pid) is not None},
         violations=validate(instance, solution),
         met=score.met,
         bound=(solution.get("bound") or {}).get("met"),
@@ -144,6 +145,29 @@ def move(
             session["members"].remove(patient)
         if session["id"] == to_session:
             session["members"].append(patient)
+    return _rescored(instance, edited)
+
+
+def seat(
+    instance: Mapping[str, Any], solution: Mapping[str, Any], *, patient: str
+) -> dict[str, Any]:
+    """A copy of `solution` with an unmet `patient` seated in the free seats that make their
+    week (`explain.free_seating`), keeping every rule."""
+    if patient not in solution.get("unmet", []):
+        raise ValidationError("That patient already has a place in this roster.")
+    seating = free_seating(instance, solution, patient)
+    if seating is None:
+        raise ValidationError("The free seats of this roster do not make that patient's week.")
+    edited = copy.deepcopy(dict(solution))
+    for session in edited["sessions"]:
+        if seating.get(session["slot"]) == session["id"]:
+            session["members"].append(patient)
+    return _rescored(instance, edited)
+
+
+def _rescored(instance: Mapping[str, Any], edited: dict[str, Any]) -> dict[str, Any]:
+    """A hand-edited roster with who is met, its objective and status brought up to date (a
+    proven optimum is one no longer)."""
     seated = {m for s in edited["sessions"] for m in s["members"]}
     edited["unmet"] = sorted(p["id"] for p in instance["patients"] if p["id"] not in seated)
     score = metrics(instance, edited)

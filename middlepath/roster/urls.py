@@ -14,6 +14,7 @@ urlpatterns = [
     path("roster/build/", views.roster_build, name="build"),
     path("roster/runs/<id:pk>/progress/", views.roster_progress, name="progress"),
     path("roster/runs/<id:pk>/move/", views.roster_move, name="move"),
+    path("roster/runs/<id:pk>/seat/", views.roster_seat, name="seat"),
     path("roster/runs/<id:pk>/apply/", views.roster_apply, name="apply"),
     path("roster/plans/<id:pk>/patients/", views.availability_patient, name="availability_patient"),
     path("roster/plans/<id:pk>/staff/", views.availability_staff, name="availability_staff"),

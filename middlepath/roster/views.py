@@ -254,6 +254,24 @@ def roster_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+def roster_seat(request: HttpRequest, pk: int) -> HttpResponse:
+    """Seat a patient without a full week in the free seats that make it."""
+    run = _run_for(request, pk)
+    if run.solution is None or run.status != RosterRun.Status.DONE:
+        raise Http404("Nothing to edit.")
+    try:
+        run.solution = proposal.seat(
+            run.instance, run.solution, patient=request.POST.get("patient", "")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        run.edited = True
+        run.save(update_fields=["solution", "edited"])
+    return redirect(_roster_url(run.plan) + "#proposal")
+
+
+@require_POST
 def roster_apply(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_for(request, pk)
     if run.solution is None or run.status != RosterRun.Status.DONE:

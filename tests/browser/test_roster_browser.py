@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from middlepath.care.models import Patient
 from middlepath.demo.content import DEMO_PASSWORD
 from middlepath.roster.models import RosterRun
 from middlepath.sessions.models import Session
@@ -54,3 +55,47 @@ def test_a_director_builds_and_applies_next_weeks_roster(page, screenshot):
     week = run.plan.week_start
     rostered = Session.objects.filter(seated=True, date__range=(week, week + dt.timedelta(days=6)))
     assert rostered.count() == len(run.solution["sessions"]) > 0
+
+
+def test_a_director_seats_a_patient_in_the_free_seats_they_left(page, screenshot):
+    call_command(
+        "demo",
+        "--seed",
+        "5",
+        "--patients",
+        "60",
+        "--weeks",
+        "1",
+        "--locations",
+        "1",
+        "--no-progress",
+    )
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("director")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/dashboard/")
+    page.get_by_role("link", name="Roster").click()
+    expect(page.get_by_role("heading", name="Weekly roster: Riverside")).to_be_visible()
+    page.get_by_label("Time to search (seconds)").fill("5")
+    page.get_by_role("button", name="Build roster").click()
+    expect(page.get_by_role("heading", name="Proposed week")).to_be_visible(timeout=60_000)
+
+    # A patient taken out of every group of the proposal, as a hand edit would.
+    run = RosterRun.objects.get()
+    patient = run.solution["sessions"][0]["members"][0]
+    for session in run.solution["sessions"]:
+        if patient in session["members"]:
+            session["members"].remove(patient)
+    run.solution["unmet"] = sorted([*run.solution["unmet"], patient])
+    run.save(update_fields=["solution"])
+    name = Patient.objects.get(pk=int(patient.rsplit("-", 1)[1])).display_name
+
+    page.reload()
+    listed = page.locator("li", has_text=f"{name}:")
+    expect(listed).to_contain_text("they can be seated by hand")
+    screenshot("seatable")
+    listed.get_by_role("button", name=f"Seat {name} in the free seats").click()
+    expect(page.locator("li", has_text=f"{name}:")).to_have_count(0)
+    run.refresh_from_db()
+    assert patient not in run.solution["unmet"]

@@ -165,6 +165,13 @@ class TestHandEdits:
         shown = proposal.build(demo, NEXT_WEEK, instance, solution)
         reasons = {patient_id: reason for patient_id, _, reason in shown.unmet}
         assert reasons[patient].endswith("make their week: they can be seated by hand")
+        assert patient in shown.seatable
+        seated = proposal.seat(instance, solution, patient=patient)
+        assert patient not in seated["unmet"]
+        assert validate(instance, seated) == []
+        assert seated["objective"]["met"] == solution["objective"]["met"]
+        with pytest.raises(ValidationError, match="already has a place"):
+            proposal.seat(instance, seated, patient=patient)
 
     def test_a_move_is_checked_at_once(self, demo):
         instance, solution = _solved(demo, seconds=4)
@@ -307,6 +314,17 @@ class TestUnmetReasons:
             self._roster_reason(instance, sessions) == f"no free seat for them on Tuesday ({why})"
         )
 
+    def test_no_seating_where_the_free_seats_do_not_make_their_week(self):
+        instance = self._with_peers(self._instance(), 15)
+        full = [f"p{n}" for n in range(2, 17)]
+        solution = {
+            "sessions": [self._session("b1-1", full), self._session("b1-2", full)],
+            "unmet": ["p1"],
+        }
+        assert explain.free_seating(instance, solution, "p1") is None
+        with pytest.raises(ValidationError, match="do not make that patient's week"):
+            proposal.seat(instance, solution, patient="p1")
+
     def test_a_weekly_cap_reached_leaves_no_counselor_free(self):
         instance = self._with_peers(self._instance(), 15)
         instance["rooms"].append({"id": "r2", "location": "north", "capacity": 15})
@@ -441,6 +459,42 @@ class TestRosterPage:
         run.refresh_from_db()
         assert run.status == RosterRun.Status.APPLIED
         assert Session.objects.filter(seated=True).count() == len(run.solution["sessions"])
+
+    def test_a_patient_without_a_full_week_is_seated_in_one_click(
+        self, demo, client, settings, django_capture_on_commit_callbacks
+    ):
+        from middlepath.accounts.models import User
+
+        settings.ROSTER_BUILDS = "inline"
+        client.force_login(User.objects.get(username="director"))
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                reverse("roster:build"),
+                {"location": demo.pk, "week": NEXT_WEEK.isoformat(), "seconds": "4"},
+            )
+        run = RosterRun.objects.get()
+        # Taken out by hand: their seats are free again.
+        patient = run.solution["sessions"][0]["members"][0]
+        for session in run.solution["sessions"]:
+            if patient in session["members"]:
+                session["members"].remove(patient)
+        run.solution["unmet"] = sorted([*run.solution["unmet"], patient])
+        run.save(update_fields=["solution"])
+        url = reverse("roster:roster")
+        page = client.get(url, {"location": demo.pk, "week": NEXT_WEEK.isoformat()})
+        assert b"Seat them" in page.content
+        seat = reverse("roster:seat", args=[run.pk])
+        assert client.post(seat, {"patient": patient}).status_code == 302
+        run.refresh_from_db()
+        assert patient not in run.solution["unmet"] and run.edited
+        assert validate(run.instance, run.solution) == []
+        # Seated already, or no such patient: a message, nothing changed.
+        for who in (patient, "patient-0"):
+            response = client.post(seat, {"patient": who}, follow=True)
+            assert response.status_code == 200
+            assert list(response.context["messages"])
+        run.refresh_from_db()
+        assert patient not in run.solution["unmet"]
 
     def test_availability_saves(self, demo, client):
         from middlepath.accounts.models import User
