@@ -153,6 +153,8 @@ def seat(
 ) -> dict[str, Any]:
     """A copy of `solution` with an unmet `patient` seated in the free seats that make their
     week (`explain.free_seating`), keeping every rule."""
+    if patient not in {p["id"] for p in instance["patients"]}:
+        raise ValidationError("No such patient in this week's roster.")
     if patient not in solution.get("unmet", []):
         raise ValidationError("That patient already has a place in this roster.")
     seating = free_seating(instance, solution, patient)

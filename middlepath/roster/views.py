@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -231,44 +233,50 @@ def roster_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@require_POST
-def roster_move(request: HttpRequest, pk: int) -> HttpResponse:
-    """Move a patient by hand; the validator's verdict shows at once."""
+def _hand_edit(
+    request: HttpRequest, pk: int, edit: Callable[[RosterRun], dict[str, Any]]
+) -> HttpResponse:
+    """Applies `edit` (the run to its edited solution) to a finished run's proposal; a
+    refused edit shows its reason and changes nothing."""
     run = _run_for(request, pk)
     if run.solution is None or run.status != RosterRun.Status.DONE:
         raise Http404("Nothing to edit.")
     try:
-        run.solution = proposal.move(
+        run.solution = edit(run)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        run.edited = True
+        run.save(update_fields=["solution", "edited"])
+    return redirect(_roster_url(run.plan) + "#proposal")
+
+
+@require_POST
+def roster_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a patient by hand; the validator's verdict shows at once."""
+    return _hand_edit(
+        request,
+        pk,
+        lambda run: proposal.move(
             run.instance,
             run.solution,
             patient=request.POST.get("patient", ""),
             slot=request.POST.get("slot", ""),
             to_session=request.POST.get("to", ""),
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        run.edited = True
-        run.save(update_fields=["solution", "edited"])
-    return redirect(_roster_url(run.plan) + "#proposal")
+        ),
+    )
 
 
 @require_POST
 def roster_seat(request: HttpRequest, pk: int) -> HttpResponse:
     """Seat a patient without a full week in the free seats that make it."""
-    run = _run_for(request, pk)
-    if run.solution is None or run.status != RosterRun.Status.DONE:
-        raise Http404("Nothing to edit.")
-    try:
-        run.solution = proposal.seat(
+    return _hand_edit(
+        request,
+        pk,
+        lambda run: proposal.seat(
             run.instance, run.solution, patient=request.POST.get("patient", "")
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        run.edited = True
-        run.save(update_fields=["solution", "edited"])
-    return redirect(_roster_url(run.plan) + "#proposal")
+        ),
+    )
 
 
 @require_POST

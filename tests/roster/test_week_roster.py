@@ -172,6 +172,8 @@ class TestHandEdits:
         assert seated["objective"]["met"] == solution["objective"]["met"]
         with pytest.raises(ValidationError, match="already has a place"):
             proposal.seat(instance, seated, patient=patient)
+        with pytest.raises(ValidationError, match="No such patient"):
+            proposal.seat(instance, seated, patient="patient-0")
 
     def test_a_move_is_checked_at_once(self, demo):
         instance, solution = _solved(demo, seconds=4)
