@@ -18,6 +18,13 @@ Progress = Callable[[str, int, int, float], None]
 
 # Kept back from the wall-clock budget to write the roster out and validate it.
 RESERVE_SECONDS = 0.3
+# A deterministic run also has a wall-clock limit, as a safety net: CP-SAT's interleaved
+# search can fail to reach a deterministic limit (a neighbourhood search of a 32-patient week,
+# seed 250, given 1.1395039764 ran for ever, where 1.1395 ended it in 1.2 s). Generous, so
+# that a slow machine (a deterministic second has taken up to 6 s) still stops by the
+# deterministic limit, and the roster stays the same whatever the machine.
+DETERMINISTIC_WALL_FACTOR = 10.0
+DETERMINISTIC_WALL_SECONDS = 10.0
 
 
 class Search(enum.Enum):
@@ -149,6 +156,9 @@ def run(
         # deterministic time limit stops at the same point whatever the machine load.
         params.interleave_search = True
         params.max_deterministic_time = max(limit, 0.001)
+        params.max_time_in_seconds = (
+            DETERMINISTIC_WALL_FACTOR * max(limit, 0.001) + DETERMINISTIC_WALL_SECONDS
+        )
     else:
         params.max_time_in_seconds = max(limit, 0.001)
     status = solver.solve(model, callback)

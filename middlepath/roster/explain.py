@@ -133,10 +133,7 @@ class _Roster:
 
     def reason(self, patient: Patient) -> str:
         """What in the roster leaves the patient without a full week."""
-        blocks = [self.instance.block_by_id[block_id] for block_id in patient.blocks]
-        offers = {
-            slot.id: self._free_seats(patient, slot.id) for block in blocks for slot in block.slots
-        }
+        blocks, offers = self._offers(patient)
         week = self._free_week(patient, blocks, offers)
         if week is not None:
             days = _days([b.day for b in week], "and")
@@ -174,10 +171,9 @@ class _Roster:
         return f"{type_name} groups"
 
     def seating(self, patient: Patient) -> dict[str, str] | None:
-        blocks = [self.instance.block_by_id[block_id] for block_id in patient.blocks]
-        offers = {
-            slot.id: self._free_seats(patient, slot.id) for block in blocks for slot in block.slots
-        }
+        """A seat in the roster's free seats for every slot of the days that make the
+        patient's week (slot id: session id), or None."""
+        blocks, offers = self._offers(patient)
         week = self._free_week(patient, blocks, offers)
         if week is None:
             return None
@@ -196,6 +192,14 @@ class _Roster:
                 key=lambda session: (len(session["members"]), session["id"]),
             )["id"]
         return seating
+
+    def _offers(self, patient: Patient) -> tuple[list[Block], dict[str, set[str]]]:
+        """The patient's days, and the group types with a seat for them in each slot."""
+        blocks = [self.instance.block_by_id[block_id] for block_id in patient.blocks]
+        offers = {
+            slot.id: self._free_seats(patient, slot.id) for block in blocks for slot in block.slots
+        }
+        return blocks, offers
 
     def _has_seat(self, session: Mapping[str, Any], patient: Patient) -> bool:
         group_type = self.instance.group_types.get(session["type"])

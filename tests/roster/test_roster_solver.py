@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
+from middlepath.roster import cpsat_run
 from middlepath.roster import solver as solver_module
 from middlepath.roster.baseline import baseline
 from middlepath.roster.generate import generate_instance
@@ -559,6 +560,17 @@ class TestSolveLargerWeeks:
         first = solved(instance, seconds=1.0)
         second = solved(instance, seconds=1.0)
         assert fingerprint(first) == fingerprint(second)
+
+    def test_a_deterministic_run_cpsat_never_ends_is_ended_by_the_clock(self, monkeypatch):
+        # This week's sessions step is given 1.1395039764 deterministic seconds, a limit its
+        # neighbourhood search never reached: the run went on for ever. The clock's safety
+        # net (shrunk here to keep the test short) ends it, with a valid roster.
+        monkeypatch.setattr(cpsat_run, "DETERMINISTIC_WALL_FACTOR", 1.0)
+        monkeypatch.setattr(cpsat_run, "DETERMINISTIC_WALL_SECONDS", 1.0)
+        instance = generate_instance(locations=1, patients_per_location=32, seed=250)
+        solution = solved(instance, **QUICK)
+        assert solution["seconds"] < 30
+        assert validate(instance, solution) == []
 
     def test_with_little_time_it_improves_the_roster_after_proving_the_bound(self, monkeypatch):
         # A location of 150 in three seconds: the LP search proves the bound, then
