@@ -43,6 +43,7 @@ from middlepath.roster.instance import (
     Staff,
     parse_instance,
 )
+from middlepath.roster.matching import match
 from middlepath.roster.validate import ensure_valid, metrics
 
 # A group type and, for a same-stage type, its stage.
@@ -370,24 +371,14 @@ def _lineups(
 
 
 def _match(type_names: list[str], leads: list[Staff]) -> list[Staff] | None:
-    """A different counselor for each group, one who leads its type (by augmenting paths:
-    a handful of groups and counselors), or None if there is none."""
-    group_of: dict[int, int] = {}  # lead's index: group
-
-    def assign(group: int, seen: set[int]) -> bool:
-        for n, lead in enumerate(leads):
-            if n in seen or type_names[group] not in lead.facilitates:
-                continue
-            seen.add(n)
-            if n not in group_of or assign(group_of[n], seen):
-                group_of[n] = group
-                return True
-        return False
-
-    if not all(assign(group, set()) for group in range(len(type_names))):
+    """A different counselor for each group, one who leads its type, or None if there is
+    none."""
+    chosen = match(
+        len(type_names), len(leads), lambda group, n: type_names[group] in leads[n].facilitates
+    )
+    if chosen is None:
         return None
-    lead_of = {group: leads[n] for n, group in group_of.items()}
-    return [lead_of[group] for group in range(len(type_names))]
+    return [leads[chosen[group]] for group in range(len(type_names))]
 
 
 def _best_draft(instance: Instance) -> tuple[list[Group], set[str]]:

@@ -16,6 +16,7 @@ from itertools import combinations
 from typing import Any
 
 from middlepath.roster.instance import Block, Instance, Patient, parse_instance
+from middlepath.roster.matching import match
 
 DAY_NAMES = {
     "mon": "Monday",
@@ -254,21 +255,9 @@ class _Roster:
 
 def _matching(needs: Mapping[str, int], offers: list[set[str]]) -> dict[int, str] | None:
     """One seat in each slot (of the types `offers` has free there) covering all the
-    `needs`: the type each slot given to a need takes, by its index; None if there is none.
-    A matching of the seats needed to slots, by augmenting paths."""
+    `needs`: the type each slot given to a need takes, by its index; None if there is none."""
     wanted = [type_name for type_name, count in sorted(needs.items()) for _ in range(count)]
-    taken_by: dict[int, int] = {}  # slot: seat needed
-
-    def take(seat: int, seen: set[int]) -> bool:
-        for slot, types in enumerate(offers):
-            if slot in seen or wanted[seat] not in types:
-                continue
-            seen.add(slot)
-            if slot not in taken_by or take(taken_by[slot], seen):
-                taken_by[slot] = seat
-                return True
-        return False
-
-    if not all(take(seat, set()) for seat in range(len(wanted))):
+    chosen = match(len(wanted), len(offers), lambda seat, slot: wanted[seat] in offers[slot])
+    if chosen is None:
         return None
-    return {slot: wanted[seat] for slot, seat in taken_by.items()}
+    return {slot: wanted[seat] for seat, slot in chosen.items()}
