@@ -20,6 +20,7 @@ from middlepath.care.models import Patient
 from middlepath.clinic.models import Location, Room, Track
 from middlepath.roster.adapter import SlotPlace, slots_of
 from middlepath.roster.explain import explain_unmet, free_seating
+from middlepath.roster.instance import parse_instance
 from middlepath.roster.validate import Violation, metrics, validate
 
 
@@ -105,8 +106,10 @@ def build(
         "sessions": mine,
         "unmet": [p for p in solution.get("unmet", []) if p in location_patients],
     }
-    reasons = explain_unmet(instance, here)
-    score = metrics(instance, solution)
+    # Parsed once for the reasons, the seats free for each unmet patient and the checks.
+    week = parse_instance(instance)
+    reasons = explain_unmet(week, here)
+    score = metrics(week, solution)
     return Proposal(
         rooms=rooms,
         rows=rows,
@@ -114,8 +117,8 @@ def build(
             ((pid, names.get(pid, pid), reason) for pid, reason in reasons.items()),
             key=lambda t: t[1],
         ),
-        seatable={pid for pid in reasons if free_seating(instance, here, pid) is not None},
-        violations=validate(instance, solution),
+        seatable={pid for pid in reasons if free_seating(week, here, pid) is not None},
+        violations=validate(week, solution),
         met=score.met,
         bound=(solution.get("bound") or {}).get("met"),
         sessions=score.sessions,
