@@ -10,11 +10,13 @@ from middlepath.care.models import Patient
 from middlepath.demo.content import DEMO_PASSWORD
 from middlepath.roster.models import RosterRun
 from middlepath.sessions.models import Session
+from tests.roster.solving import take_out_a_patient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_director_builds_and_applies_next_weeks_roster(page, screenshot):
+def _director_on_the_roster_page(page) -> None:
+    """A one-location demo clinic, its director signed in and on the Roster page."""
     call_command(
         "demo",
         "--seed",
@@ -32,9 +34,12 @@ def test_a_director_builds_and_applies_next_weeks_roster(page, screenshot):
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/dashboard/")
-
     page.get_by_role("link", name="Roster").click()
     expect(page.get_by_role("heading", name="Weekly roster: Riverside")).to_be_visible()
+
+
+def test_a_director_builds_and_applies_next_weeks_roster(page, screenshot):
+    _director_on_the_roster_page(page)
     # A patient who cannot come on Mondays this week.
     first_row = page.locator("tbody tr[id^=days-]").first
     first_row.get_by_label("Mon").uncheck()
@@ -58,36 +63,14 @@ def test_a_director_builds_and_applies_next_weeks_roster(page, screenshot):
 
 
 def test_a_director_seats_a_patient_in_the_free_seats_they_left(page, screenshot):
-    call_command(
-        "demo",
-        "--seed",
-        "5",
-        "--patients",
-        "60",
-        "--weeks",
-        "1",
-        "--locations",
-        "1",
-        "--no-progress",
-    )
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("director")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/dashboard/")
-    page.get_by_role("link", name="Roster").click()
-    expect(page.get_by_role("heading", name="Weekly roster: Riverside")).to_be_visible()
+    _director_on_the_roster_page(page)
     page.get_by_label("Time to search (seconds)").fill("5")
     page.get_by_role("button", name="Build roster").click()
     expect(page.get_by_role("heading", name="Proposed week")).to_be_visible(timeout=60_000)
 
     # A patient taken out of every group of the proposal, as a hand edit would.
     run = RosterRun.objects.get()
-    patient = run.solution["sessions"][0]["members"][0]
-    for session in run.solution["sessions"]:
-        if patient in session["members"]:
-            session["members"].remove(patient)
-    run.solution["unmet"] = sorted([*run.solution["unmet"], patient])
+    patient = take_out_a_patient(run.solution)
     run.save(update_fields=["solution"])
     name = Patient.objects.get(pk=int(patient.rsplit("-", 1)[1])).display_name
 

@@ -1,5 +1,5 @@
-"""Helpers for the roster tests that run CP-SAT: one step of the solver on its own, and the
-hypothesis settings of their property tests."""
+"""Helpers for the roster tests that run CP-SAT: one step of the solver on its own, the
+hypothesis settings of their property tests, and a hand edit of a solved roster."""
 
 from __future__ import annotations
 
@@ -49,3 +49,14 @@ def watch_runs(
 
     monkeypatch.setattr(location_search, "run", watched)
     return runs
+
+
+def take_out_a_patient(solution: dict[str, Any]) -> str:
+    """Takes the first member of the roster's first session out of every session, as a hand
+    edit would, and lists them unmet (their seats are free again); their id."""
+    patient = solution["sessions"][0]["members"][0]
+    for session in solution["sessions"]:
+        if patient in session["members"]:
+            session["members"].remove(patient)
+    solution["unmet"] = sorted([*solution["unmet"], patient])
+    return patient

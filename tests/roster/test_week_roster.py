@@ -19,6 +19,7 @@ from middlepath.roster.validate import validate
 from middlepath.sessions import hours
 from middlepath.sessions.models import Membership, Seat, Session
 from tests import factories
+from tests.roster.solving import take_out_a_patient
 
 TODAY = dt.date(2026, 11, 23)
 NEXT_WEEK = dt.date(2026, 11, 30)
@@ -41,6 +42,15 @@ def demo(db):
         "--no-progress",
     )
     return Location.objects.get()
+
+
+def _press_build(client, location, seconds, capture_on_commit):
+    """*Build roster* pressed on the page for next week; the build starts on commit."""
+    with capture_on_commit(execute=True):
+        return client.post(
+            reverse("roster:build"),
+            {"location": location.pk, "week": NEXT_WEEK.isoformat(), "seconds": str(seconds)},
+        )
 
 
 def _solved(location, seconds=5):
@@ -157,11 +167,7 @@ class TestRoundTrip:
 class TestHandEdits:
     def test_a_patient_taken_out_is_shown_the_seats_they_left(self, demo):
         instance, solution = _solved(demo, seconds=4)
-        patient = solution["sessions"][0]["members"][0]
-        for session in solution["sessions"]:
-            if patient in session["members"]:
-                session["members"].remove(patient)
-        solution["unmet"] = sorted([*solution["unmet"], patient])
+        patient = take_out_a_patient(solution)
         shown = proposal.build(demo, NEXT_WEEK, instance, solution)
         reasons = {patient_id: reason for patient_id, _, reason in shown.unmet}
         assert reasons[patient].endswith("make their week: they can be seated by hand")
@@ -442,11 +448,7 @@ class TestRosterPage:
         page = client.get(url, {"location": demo.pk, "week": NEXT_WEEK.isoformat()})
         assert page.status_code == 200
         assert b"Patients' days" in page.content
-        with django_capture_on_commit_callbacks(execute=True):  # the build starts on commit
-            response = client.post(
-                reverse("roster:build"),
-                {"location": demo.pk, "week": NEXT_WEEK.isoformat(), "seconds": "5"},
-            )
+        response = _press_build(client, demo, 5, django_capture_on_commit_callbacks)
         assert response.status_code == 302
         run = RosterRun.objects.get()
         assert run.status == RosterRun.Status.DONE, run.error
@@ -469,18 +471,9 @@ class TestRosterPage:
 
         settings.ROSTER_BUILDS = "inline"
         client.force_login(User.objects.get(username="director"))
-        with django_capture_on_commit_callbacks(execute=True):
-            client.post(
-                reverse("roster:build"),
-                {"location": demo.pk, "week": NEXT_WEEK.isoformat(), "seconds": "4"},
-            )
+        _press_build(client, demo, 4, django_capture_on_commit_callbacks)
         run = RosterRun.objects.get()
-        # Taken out by hand: their seats are free again.
-        patient = run.solution["sessions"][0]["members"][0]
-        for session in run.solution["sessions"]:
-            if patient in session["members"]:
-                session["members"].remove(patient)
-        run.solution["unmet"] = sorted([*run.solution["unmet"], patient])
+        patient = take_out_a_patient(run.solution)
         run.save(update_fields=["solution"])
         url = reverse("roster:roster")
         page = client.get(url, {"location": demo.pk, "week": NEXT_WEEK.isoformat()})
@@ -583,11 +576,7 @@ class TestRosterWorker:
 
         settings.ROSTER_BUILDS = "worker"
         client.force_login(User.objects.get(username="director"))
-        with django_capture_on_commit_callbacks(execute=True):
-            client.post(
-                reverse("roster:build"),
-                {"location": demo.pk, "week": NEXT_WEEK.isoformat(), "seconds": "5"},
-            )
+        _press_build(client, demo, 5, django_capture_on_commit_callbacks)
         run = RosterRun.objects.get()
         assert run.status == RosterRun.Status.QUEUED  # nothing built in the web process
         progress = client.get(
