@@ -10,17 +10,18 @@ alone with its counselors' whole caps, a relaxation of the location that is much
 prove (1 x 80: 11-18 s, where the location as one model proved its third criterion in 44-58
 s, if at all). Its rosters together are the location's optimum whenever they keep the caps.
 When they do not, what the tracks proved still holds: their bound on met, and the location's
-most met and fewest sessions whenever choosing who leads keeps the caps (`leaders.py`), so
-only the third criterion is left to search. Where not, the same patients are seated within
-the caps in a few more sessions if they can be (`shared_caps.py`; as many would need other
-days, which such a search did not find), and then the whole location's search needs only its
-sessions step, which ends on reaching the tracks' fewest if they proved it. Where they
-cannot be, the whole location is searched from a roster within the caps that meets a few
-fewer. Either way the third criterion is searched on each track in turn, within the caps the
-other leaves it: a track's model is much smaller than the location's. Where the caps bind
-already in the location's days relaxation (it meets fewer than its tracks alone,
-`shared_caps.caps_bind`), the tracks' rosters would break them: the location is searched as
-one model from the start.
+most met and fewest sessions whenever choosing who leads keeps the caps (`leaders.py`), or
+searching the tracks again in turn does, each within what the ones before it leave each
+counselor (`shared_caps.tracks_in_turn`), so only the third criterion is left to search.
+Where neither does, the same patients are seated within the caps in a few more sessions if
+they can be (`shared_caps.py`; as many would need other days, which such a search did not
+find), and then the whole location's search needs only its sessions step, which ends on
+reaching the tracks' fewest if they proved it. Where they cannot be, the whole location is
+searched from a roster within the caps that meets a few fewer. Either way the third
+criterion is searched on each track in turn, within the caps the other leaves it: a track's
+model is much smaller than the location's. Where the caps bind already in the location's
+days relaxation (it meets fewer than its tracks alone, `shared_caps.caps_bind`), the tracks'
+rosters would break them: the location is searched as one model from the start.
 
 Last, whatever the path, who leads each of the location's sessions is chosen again for the
 preferred counselors, the sessions and their members fixed (`leaders.py`).
@@ -48,7 +49,7 @@ from middlepath.roster.location_search import (
     score,
     with_preferred_leaders,
 )
-from middlepath.roster.shared_caps import caps_bind, within_caps
+from middlepath.roster.shared_caps import caps_bind, tracks_in_turn, within_caps
 from middlepath.roster.validate import RosterInternalError, ensure_valid, metrics
 
 # Share of a location's time for checking whether the counselors' caps bind its tracks
@@ -59,21 +60,29 @@ SHARE_CAPS_CHECK = 0.1
 # met and fewest sessions, then for the preferred counselors; the rest is for the location
 # as one model when the tracks' rosters together break a counselor's cap.
 SHARE_TRACKS = 0.7
+# When no choice of leaders keeps the caps but the tracks proved their rosters, the share of
+# the location's remaining time for searching the tracks again in turn, each within what the
+# ones before it leave (`shared_caps.tracks_in_turn`); it ends when the last track reaches
+# its own roster's met and sessions (1 x 150 in 30 s: 12.8-19.2 s after the start in five
+# runs). Whole runs of 1 x 150 in 30 s, twenty-two interleaved pairs: all 150 met in 64
+# sessions in 21 against 14 (a mean of 150.0 met against 149.6), 42.4 with their preferred
+# counselor against 39.3.
+SHARE_TRACKS_IN_TURN = 0.6
 # When no choice of leaders keeps the caps (1 x 150 on a 2-core machine: about half the
-# runs), in up to this many more sessions, with the same patients met: then the whole
-# location's search needs only its sessions step, which ends on reaching the tracks' fewest
-# if they proved it. (A search for as many sessions came within the caps from none of 13
-# such rosters, in 1-4 s each: on their days the caps cannot be kept.) Six tracks' rosters
-# over the caps, given 4 s: within them in 8 of 12 runs (65-66 sessions), 6 of them within
-# 2.3 s. In twelve runs of 22 s from such rosters, it met everyone in 5 of 5 and proved the
-# fewest sessions by 2.9-5 s in 3, where the search of the whole location from the start
-# ended short of everyone in 3 of 12 and proved the fewest by 10-11 s in 2 (better in 9 of
-# 12 pairs). Whole runs of 1 x 150 in 30 s, eight interleaved pairs: better in eight; all
-# met in 8 (6 before), 64 sessions in 7 (4), 44.0 with their preferred counselor (37.3).
-# From four tracks' rosters the leaders cannot fix, given 8 s: within the caps from two in
-# every run (three seeds), after 2.5-4.6 s, more than a share of 0.15 leaves it (2.3-3.4 s);
-# with 0.35, twelve interleaved pairs of whole runs met all 150 in 10 against 8 (a mean of
-# 149.3 against 149.0).
+# runs), nor do the tracks in turn, in up to this many more sessions, with the same patients
+# met: then the whole location's search needs only its sessions step, which ends on reaching
+# the tracks' fewest if they proved it. (A search for as many sessions came within the caps
+# from none of 13 such rosters, in 1-4 s each: on their days the caps cannot be kept.) Six
+# tracks' rosters over the caps, given 4 s: within them in 8 of 12 runs (65-66 sessions), 6
+# of them within 2.3 s. In twelve runs of 22 s from such rosters, it met everyone in 5 of 5
+# and proved the fewest sessions by 2.9-5 s in 3, where the search of the whole location
+# from the start ended short of everyone in 3 of 12 and proved the fewest by 10-11 s in 2
+# (better in 9 of 12 pairs). Whole runs of 1 x 150 in 30 s, eight interleaved pairs: better
+# in eight; all met in 8 (6 before), 64 sessions in 7 (4), 44.0 with their preferred
+# counselor (37.3). From four tracks' rosters the leaders cannot fix, given 8 s: within the
+# caps from two in every run (three seeds), after 2.5-4.6 s, more than a share of 0.15
+# leaves it (2.3-3.4 s); with 0.35, twelve interleaved pairs of whole runs met all 150 in 10
+# against 8 (a mean of 149.3 against 149.0).
 SPARE_SESSIONS = 4
 SHARE_WITHIN_CAPS_MORE_SESSIONS = 0.35
 # When not even in a few more, with fewer patients met (1 x 150: 1.5 s of about 20; local
@@ -190,9 +199,21 @@ def solve_location(
         shared = leaders_within_caps(first)
         if shared is not None and first.optimal:
             return most_preferred_from(*shared, proven=True, bound=first.bound_met)
+        if shared is None and first.optimal:
+            # Not by choosing who leads: the tracks again in turn, each within the caps the
+            # ones before it leave, for their proven most met in their fewest sessions.
+            turned = tracks_in_turn(
+                instance,
+                location,
+                apart.results(),
+                limit=rest() * SHARE_TRACKS_IN_TURN,
+                budget=budget,
+            )
+            if turned is not None:
+                return most_preferred_from(*turned, proven=True, bound=first.bound_met)
         if shared is None:
-            # Not by choosing who leads: in a few more sessions, from which the whole
-            # location's search needs only its sessions step.
+            # Neither by choosing who leads nor by the tracks in turn: in a few more
+            # sessions, from which the whole location's search needs only its sessions step.
             shared = within_the_caps(
                 first,
                 keep_met=True,
@@ -327,10 +348,14 @@ class _Tracks:
             proven = proven and found.optimal
         return sessions, unmet, proven
 
+    def results(self) -> dict[str, LocationResult]:
+        """Each track's roster and what its search proved, by track."""
+        return {track: search.result() for track, search in self.searches.items()}
+
     def result(self) -> LocationResult:
         """The tracks' rosters together; proven if each is (for the location too, if they
         keep the counselors' caps)."""
-        results = [self.searches[track].result() for track in self.order]
+        results = list(self.results().values())
         return LocationResult(
             self.location,
             [s for result in results for s in result.sessions],

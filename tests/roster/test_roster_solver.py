@@ -264,23 +264,50 @@ class TestSolveByTrack:
         """The tracks' rosters (whoever leads them, they are optimal alone) with g1 leading
         each process group: together over g1's cap of one. Not `proven`, they are as if
         the tracks' searches had run out of time."""
-        real = solver_module._Tracks.result
+        real = solver_module._Tracks.results
 
-        def result(self: Any) -> solver_module.LocationResult:
+        def results(self: Any) -> dict[str, solver_module.LocationResult]:
             found = real(self)
-            for session in found.sessions:
-                if session["type"] == "process":
-                    session["facilitator"] = "g1"
-            found.optimal = found.optimal and proven
+            for result in found.values():
+                for session in result.sessions:
+                    if session["type"] == "process":
+                        session["facilitator"] = "g1"
+                result.optimal = result.optimal and proven
             return found
 
-        monkeypatch.setattr(solver_module._Tracks, "result", result)
+        monkeypatch.setattr(solver_module._Tracks, "results", results)
 
     @staticmethod
     def leaders_not_enough(monkeypatch: pytest.MonkeyPatch) -> None:
         """As if no choice of who leads brought the tracks' rosters within the caps, so that
         the searches that also move seats follow."""
         monkeypatch.setattr(solver_module, "preferred_leaders", lambda *args, **options: None)
+
+    @staticmethod
+    def in_turn_not_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+        """As if no track searched again in turn within the caps the others leave it met as
+        many in as few sessions as its own roster."""
+        monkeypatch.setattr(solver_module, "tracks_in_turn", lambda *args, **options: None)
+
+    def test_rosters_over_a_cap_that_leaders_cannot_keep_are_searched_again_in_turn(
+        self, make_week, monkeypatch
+    ):
+        self.g1_leads_every_process_group(monkeypatch)
+        self.leaders_not_enough(monkeypatch)
+        seat_searches = spy_on(monkeypatch, solver_module, "within_caps")
+        met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")
+        solution = solved(self.one_counselor_both_tracks_want(make_week), **BY_TRACK)
+        # the tracks, then the evening again within what the day track leaves g1 (as many
+        # sessions each; the day first by name, leading none with g1): everyone met in the
+        # tracks' fewest sessions, proven, so no search of the whole location for them and
+        # none that moves seats
+        assert [search.instance.tracks_at("north") for search in met_searches] == [
+            ("evening",),
+            ("day",),
+            ("evening",),
+        ]
+        assert seat_searches == []
+        self.assert_g1_leads_the_bigger_track(solution)
 
     def test_rosters_over_a_cap_that_other_leaders_keep_need_no_other_search(
         self, make_week, monkeypatch
@@ -422,6 +449,7 @@ class TestSolveByTrack:
     ):
         self.g1_leads_every_process_group(monkeypatch)
         self.leaders_not_enough(monkeypatch)
+        self.in_turn_not_enough(monkeypatch)
         fewer: list[Any] = []
 
         def only_with_fewer_met(*args: Any, keep_met: bool = True, **options: Any) -> Any:
@@ -476,6 +504,7 @@ class TestSolveByTrack:
     ):
         self.g1_leads_every_process_group(monkeypatch)
         self.leaders_not_enough(monkeypatch)
+        self.in_turn_not_enough(monkeypatch)
         monkeypatch.setattr(solver_module, "within_caps", lambda *args, **options: None)
         searches = searches_made(monkeypatch)
         met_searches = spy_on(monkeypatch, LocationSearch, "most_met_fewest_sessions")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -8,8 +9,9 @@ from ortools.sat.python import cp_model
 from middlepath.roster import shared_caps
 from middlepath.roster.cpsat_run import Budget, run
 from middlepath.roster.instance import parse_instance
-from middlepath.roster.location_search import part
-from middlepath.roster.shared_caps import caps_bind, within_caps
+from middlepath.roster.leaders import preferred_leaders
+from middlepath.roster.location_search import LocationResult, part
+from middlepath.roster.shared_caps import caps_bind, tracks_in_turn, within_caps
 from middlepath.roster.validate import metrics, validate
 
 BUDGET = {"seconds": 5.0, "deterministic": True, "seed": 0, "workers": 1}
@@ -213,3 +215,131 @@ class TestCapsBind:
         assert len(limits) == 3
         assert limits[0] == pytest.approx(2.0)
         assert limits[1:] == pytest.approx([2.0, 4.0], abs=0.1)
+
+
+class TestTracksInTurn:
+    """g1 leads process and skills groups, two sessions a week; g2 only the evening's
+    process groups, in its second slot; g3 only the day's skills groups, in its first. Each
+    track alone meets its eight in two sessions, one of them g1's at the least."""
+
+    @staticmethod
+    def week(make_week: Any, *, cap: int = 2) -> Any:
+        staff = [
+            {"id": "g1", "facilitates": ["process", "skills"], "max_sessions": cap},
+            {"id": "g2", "facilitates": ["process"], "slots": ["eve-mon-2"]},
+            {"id": "g3", "facilitates": ["skills"], "slots": ["day-mon-1"]},
+        ]
+        return make_week(stages=["early"] * 8, day_stages=["late"] * 8, staff=staff)
+
+    @staticmethod
+    def rosters(raw: dict[str, Any], led: dict[str, tuple[str, str]]) -> dict[str, Any]:
+        """Each track's roster, everyone in every session, as its search proved it best
+        alone: `led` gives each slot's group type and leader."""
+        rosters: dict[str, Any] = {"evening": ([], []), "day": ([], [])}
+        for slot, (type_name, leader) in led.items():
+            evening = slot.startswith("eve")
+            prefix, stage = ("p", "early") if evening else ("d", "late")
+            rosters["evening" if evening else "day"][0].append(
+                {
+                    "id": slot,
+                    "slot": slot,
+                    "type": type_name,
+                    "stage": stage if type_name == "process" else None,
+                    "room": "room-a",
+                    "facilitator": leader,
+                    "members": [p["id"] for p in raw["patients"] if p["id"].startswith(prefix)],
+                }
+            )
+        return {
+            track: LocationResult("north", sessions, unmet, bound_met=8, optimal=True)
+            for track, (sessions, unmet) in rosters.items()
+        }
+
+    # Each track's roster as searched alone with g1's whole cap: process groups first, g1
+    # leading all four sessions (g2 and g3 are not free in those slots for them).
+    G1_LEADS_EVERYTHING = {
+        "day-mon-1": ("process", "g1"),
+        "day-mon-2": ("skills", "g1"),
+        "eve-mon-1": ("process", "g1"),
+        "eve-mon-2": ("skills", "g1"),
+    }
+
+    def test_tracks_in_turn_keep_the_caps_in_the_tracks_own_met_and_sessions(self, make_week):
+        raw = self.week(make_week)
+        instance = parse_instance(raw)
+        rosters = self.rosters(raw, self.G1_LEADS_EVERYTHING)
+        over = [s for result in rosters.values() for s in result.sessions]
+        assert [v.rule for v in validate(instance, part(instance, "north", over, []))] == [5]
+        # no choice of who leads is enough: only g1 may lead any of those four sessions
+        assert (
+            preferred_leaders(instance, "north", over, limit=1.0, budget=Budget(**BUDGET)) is None
+        )
+
+        turned = tracks_in_turn(instance, "north", rosters, limit=5.0, budget=Budget(**BUDGET))
+
+        assert turned is not None
+        roster = part(instance, "north", *turned)
+        assert validate(instance, roster) == []
+        measured = metrics(instance, roster)
+        assert (measured.met, measured.sessions) == (16, 4)
+        # the day track first (as many sessions; by name), sparing g1 for the evening: g3
+        # leads its skills group in the first slot, so g1 leads one session on each track
+        by_slot = {s["slot"]: (s["type"], s["facilitator"]) for s in turned[0]}
+        assert by_slot == {
+            "day-mon-1": ("skills", "g3"),
+            "day-mon-2": ("process", "g1"),
+            "eve-mon-1": ("skills", "g1"),
+            "eve-mon-2": ("process", "g2"),
+        }
+
+    def test_none_when_a_later_track_falls_short_of_its_own_roster(self, make_week):
+        # g1 leads one session a week, as each track's roster alone has it; but the day
+        # track needs it for its process group, and the evening is left without a skills
+        # group
+        raw = self.week(make_week, cap=1)
+        instance = parse_instance(raw)
+        led = {
+            "day-mon-1": ("skills", "g3"),
+            "day-mon-2": ("process", "g1"),
+            "eve-mon-1": ("skills", "g1"),
+            "eve-mon-2": ("process", "g2"),
+        }
+        rosters = self.rosters(raw, led)
+        for track in ("day", "evening"):
+            week = instance.one_track("north", track)
+            roster = rosters[track]
+            assert validate(week, part(week, "north", roster.sessions, roster.unmet)) == []
+
+        turned = tracks_in_turn(instance, "north", rosters, limit=5.0, budget=Budget(**BUDGET))
+
+        assert turned is None
+
+    def test_the_first_track_leaves_each_shared_counselor_a_share_of_their_cap(self, make_week):
+        # g1 and g4 both lead two sessions a week in either track; only g1 leads skills. The
+        # day track's roster has g1 lead both its groups: as few with shared counselors as
+        # any, but it would leave the evening's skills group no leader. Its share of g1,
+        # half the cap as half of g1's slots, gives one of them to g4.
+        staff = [
+            {"id": "g1", "facilitates": ["process", "skills"], "max_sessions": 2},
+            {"id": "g4", "facilitates": ["process"], "max_sessions": 2},
+        ]
+        raw = make_week(stages=["early"] * 8, day_stages=["late"] * 8, staff=staff)
+        instance = parse_instance(raw)
+        led = {
+            "day-mon-1": ("process", "g1"),
+            "day-mon-2": ("skills", "g1"),
+            "eve-mon-1": ("process", "g1"),
+            "eve-mon-2": ("skills", "g1"),
+        }
+
+        turned = tracks_in_turn(
+            instance, "north", self.rosters(raw, led), limit=5.0, budget=Budget(**BUDGET)
+        )
+
+        assert turned is not None
+        assert validate(instance, part(instance, "north", *turned)) == []
+        led_by = {
+            track: Counter(s["facilitator"] for s in turned[0] if s["slot"].startswith(track))
+            for track in ("day", "eve")
+        }
+        assert led_by == {"day": {"g1": 1, "g4": 1}, "eve": {"g1": 1, "g4": 1}}
