@@ -10,7 +10,7 @@ from middlepath.roster import shared_caps
 from middlepath.roster.cpsat_run import Budget, run
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.leaders import preferred_leaders
-from middlepath.roster.location_search import LocationResult, part
+from middlepath.roster.location_search import LocationResult, LocationSearch, part
 from middlepath.roster.shared_caps import caps_bind, tracks_in_turn, within_caps
 from middlepath.roster.validate import metrics, validate
 
@@ -343,3 +343,113 @@ class TestTracksInTurn:
             for track in ("day", "eve")
         }
         assert led_by == {"day": {"g1": 1, "g4": 1}, "eve": {"g1": 1, "g4": 1}}
+
+    def test_three_tracks_each_leave_the_next_what_it_needs(self, monkeypatch):
+        # g1, the only skills leader, leads three sessions a week over three tracks; each
+        # track's helper leads only process groups, in its second slot. Each track's roster
+        # alone has g1 lead both its groups: six. In turn, each leads one.
+        tracks = ("a", "b", "c")
+        slots = [f"{t}-mon-{n}" for t in tracks for n in (1, 2)]
+        raw = {
+            "format": "middlepath-roster/1",
+            "week_of": "2026-12-07",
+            "group_types": {
+                "skills": {"min_size": 8, "max_size": 15, "same_stage": False},
+                "process": {"min_size": 8, "max_size": 15, "same_stage": True},
+            },
+            "blocks": [
+                {
+                    "id": f"{t}-mon",
+                    "location": "north",
+                    "track": t,
+                    "day": "mon",
+                    "slots": [
+                        {"id": f"{t}-mon-{n}", "start": start, "minutes": 90}
+                        for n, start in ((1, "09:00"), (2, "10:30"))
+                    ],
+                }
+                for t in tracks
+            ],
+            "rooms": [{"id": "room-a", "location": "north", "capacity": 15}],
+            "staff": [
+                {
+                    "id": "g1",
+                    "location": "north",
+                    "facilitates": ["process", "skills"],
+                    "slots": slots,
+                    "max_sessions": 3,
+                },
+                *(
+                    {
+                        "id": f"h{t}",
+                        "location": "north",
+                        "facilitates": ["process"],
+                        "slots": [f"{t}-mon-2"],
+                        "max_sessions": 5,
+                    }
+                    for t in tracks
+                ),
+            ],
+            "patients": [
+                {
+                    "id": f"{t}{n}",
+                    "location": "north",
+                    "track": t,
+                    "stage": "early",
+                    "target_minutes": 180,
+                    "min_days": 1,
+                    "max_days": 1,
+                    "blocks": [f"{t}-mon"],
+                    "needs": {"process": 1, "skills": 1},
+                }
+                for t in tracks
+                for n in range(8)
+            ],
+        }
+        instance = parse_instance(raw)
+        rosters = {
+            t: LocationResult(
+                "north",
+                [
+                    {
+                        "id": f"{t}-{n}",
+                        "slot": f"{t}-mon-{n}",
+                        "type": type_name,
+                        "stage": "early" if type_name == "process" else None,
+                        "room": "room-a",
+                        "facilitator": "g1",
+                        "members": [f"{t}{k}" for k in range(8)],
+                    }
+                    for n, type_name in ((1, "process"), (2, "skills"))
+                ],
+                [],
+                bound_met=8,
+                optimal=True,
+            )
+            for t in tracks
+        }
+
+        searched: list[tuple[str, int]] = []
+        real_init = LocationSearch.__init__
+
+        def watched(self: Any, week: Any, location: str, **options: Any) -> None:
+            caps = {g.id: g.max_sessions for g in week.staff}
+            searched.append((week.tracks_at(location), caps["g1"]))
+            real_init(self, week, location, **options)
+
+        monkeypatch.setattr(LocationSearch, "__init__", watched)
+        turned = tracks_in_turn(instance, "north", rosters, limit=5.0, budget=Budget(**BUDGET))
+
+        # a's roster kept (as many sessions each; by name), b and c searched again within
+        # what the tracks before them leave g1
+        assert searched == [(("b",), 2), (("c",), 1)]
+        assert turned is not None
+        roster = part(instance, "north", *turned)
+        assert validate(instance, roster) == []
+        measured = metrics(instance, roster)
+        assert (measured.met, measured.sessions) == (24, 6)
+        led = {(s["slot"], s["type"]): s["facilitator"] for s in turned[0]}
+        assert led == {
+            **{(f"{t}-mon-1", "skills"): "g1" for t in tracks},
+            **{(f"{t}-mon-2", "process"): f"h{t}" for t in tracks},
+        }
