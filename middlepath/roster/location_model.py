@@ -100,6 +100,8 @@ class LocationModel:
         self.lead: dict[tuple[str, str, Kind], cp_model.IntVar] = {}
         # The same leads by slot, then (facilitator, kind): most cuts are per slot.
         self.leads_by_slot: dict[str, dict[tuple[str, Kind], cp_model.IntVar]] = {}
+        # The same leads by counselor, for their weekly caps.
+        self.leads_of_counselor: dict[str, list[cp_model.IntVar]] = defaultdict(list)
         self.size: dict[tuple[str, str, Kind], cp_model.IntVar] = {}
         self.room: dict[tuple[str, str, int], cp_model.IntVar] = {}
         self.running: dict[tuple[str, Kind], cp_model.IntVar] = {}
@@ -254,14 +256,13 @@ class LocationModel:
         for (_, slot_id, kind), sit in self.sit.items():
             seated[slot_id, kind].append(sit)
         most = self._most_seated()
-        per_staff: dict[str, list[cp_model.IntVar]] = defaultdict(list)
         for _, slot in self.slots:
             here: dict[str, list[tuple[Kind, cp_model.IntVar]]] = defaultdict(list)
             for (staff_id, kind), lead in self.leads_by_slot.get(slot.id, {}).items():
                 here[staff_id].append((kind, lead))
             for staff_id, options in sorted(here.items()):
                 opened = sum(lead for _, lead in options)
-                per_staff[staff_id].extend(lead for _, lead in options)
+                self.leads_of_counselor[staff_id].extend(lead for _, lead in options)
                 m.add(opened <= 1)  # rule 5: one session per slot
                 rooms = {c: m.new_bool_var("") for c in self.capacities}
                 for c, var in rooms.items():
@@ -301,7 +302,7 @@ class LocationModel:
                     for sit in sitting:
                         m.add_implication(sit, running)
         for g in self.staff:
-            leads = per_staff.get(g.id)
+            leads = self.leads_of_counselor.get(g.id)
             if not leads:
                 continue
             if self.soft_caps:

@@ -45,9 +45,15 @@ from ortools.sat.python import cp_model
 
 from middlepath.roster.cpsat_run import Budget, Search, restart_slice, run
 from middlepath.roster.days_model import DaysModel
-from middlepath.roster.instance import SOLUTION_FORMAT, Instance
+from middlepath.roster.instance import Instance
 from middlepath.roster.location_model import SOLVED, LocationModel
-from middlepath.roster.location_search import LocationResult, LocationSearch, keeps_rules, score
+from middlepath.roster.location_search import (
+    LocationResult,
+    LocationSearch,
+    keeps_rules,
+    part,
+    score,
+)
 
 Roster = tuple[list[dict[str, Any]], list[str]]
 
@@ -205,11 +211,7 @@ def tracks_in_turn(
                 budget=budget,
                 # Nobody met: the track's own roster may need more of a counselor than is
                 # left, and is no start.
-                start={
-                    "format": SOLUTION_FORMAT,
-                    "sessions": [],
-                    "unmet": [p.id for p in week.patients],
-                },
+                start=part(week, location, [], [p.id for p in week.patients]),
                 progress=None,
                 short=False,
                 known_bound=own.bound_met,
@@ -262,19 +264,16 @@ def _sparing(
     later_slots: Counter[str] = Counter()
     for other in later:
         later_slots.update({g.id: len(g.slots) for g in other.staff})
-    leads_of: dict[str, list[cp_model.IntVar]] = {}
-    for (_, staff_id, _), lead in full.lead.items():
-        leads_of.setdefault(staff_id, []).append(lead)
     shared, over_share = [], []
     for g in week.staff:
         here = len(g.slots)
         if (
-            g.id not in leads_of
+            g.id not in full.leads_of_counselor
             or not later_slots[g.id]
             or g.max_sessions >= here + later_slots[g.id]
         ):
             continue
-        leads = sum(leads_of[g.id])
+        leads = sum(full.leads_of_counselor[g.id])
         shared.append(leads)
         over = full.model.new_int_var(0, here, "")
         full.model.add(
