@@ -325,16 +325,9 @@ class TestTracksInTurn:
         ]
         raw = make_week(stages=["early"] * 8, day_stages=["late"] * 8, staff=staff)
         instance = parse_instance(raw)
-        led = {
-            "day-mon-1": ("process", "g1"),
-            "day-mon-2": ("skills", "g1"),
-            "eve-mon-1": ("process", "g1"),
-            "eve-mon-2": ("skills", "g1"),
-        }
+        rosters = self.rosters(raw, self.G1_LEADS_EVERYTHING)
 
-        turned = tracks_in_turn(
-            instance, "north", self.rosters(raw, led), limit=5.0, budget=Budget(**BUDGET)
-        )
+        turned = tracks_in_turn(instance, "north", rosters, limit=5.0, budget=Budget(**BUDGET))
 
         assert turned is not None
         assert validate(instance, part(instance, "north", *turned)) == []
