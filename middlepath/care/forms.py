@@ -19,13 +19,7 @@ from middlepath.care.models import (
 )
 from middlepath.care.services import PATIENT_FIELDS
 from middlepath.clinic.models import Location, Phase, Track
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
+from middlepath.web.forms import DateField
 
 
 class PatientFilterForm(forms.Form):
@@ -83,7 +77,7 @@ class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
         fields = PATIENT_FIELDS
-        widgets = {"date_of_birth": DateInput()}
+        field_classes = {"date_of_birth": DateField}
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -103,7 +97,7 @@ class OpenEpisodeForm(forms.Form):
     level_of_care = forms.ChoiceField(
         choices=[(level.value, level.label) for level in EPISODE_LEVELS], initial="2.1"
     )
-    admitted_on = forms.DateField(widget=DateInput(), initial=timezone.localdate)
+    admitted_on = DateField(initial=timezone.localdate)
     referral_source = forms.ChoiceField(choices=ReferralSource.choices)
     primary_counselor = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
 
@@ -133,7 +127,7 @@ class ChangeEpisodeForm(forms.Form):
     )
     phase = forms.ModelChoiceField(queryset=Phase.objects.none())
     track = forms.ModelChoiceField(queryset=Track.objects.none())
-    effective_on = forms.DateField(widget=DateInput(), initial=timezone.localdate)
+    effective_on = DateField(initial=timezone.localdate)
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
@@ -158,7 +152,7 @@ class ChangeEpisodeForm(forms.Form):
 
 
 class DischargeForm(forms.Form):
-    discharged_on = forms.DateField(widget=DateInput(), initial=timezone.localdate)
+    discharged_on = DateField(initial=timezone.localdate)
     reason = forms.ChoiceField(choices=DischargeReason.choices)
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000

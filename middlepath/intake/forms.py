@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from middlepath.accounts.models import User
 from middlepath.accounts.roles import Role
-from middlepath.care.forms import DateInput, counselors_at
+from middlepath.care.forms import counselors_at
 from middlepath.care.models import EPISODE_LEVELS, ReferralSource, phone_validator
 from middlepath.clinic.models import Location, Phase, Track
 from middlepath.intake import recommend
@@ -37,6 +37,7 @@ from middlepath.intake.models import (
     validate_person_name,
 )
 from middlepath.intake.services import BENEFITS_FIELDS, SCREENING_FIELDS
+from middlepath.web.forms import DateField
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 YES_NO_UNKNOWN = [("true", "Yes"), ("false", "No"), ("unknown", "Not known")]
@@ -165,7 +166,7 @@ class ConsultationForm(InquiryFields):
 
 
 class StaffInquiryForm(InquiryFields):
-    date_of_birth = forms.DateField(label="Date of birth", required=False, widget=DateInput())
+    date_of_birth = DateField(label="Date of birth", required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(
@@ -330,11 +331,10 @@ class BenefitsForm(forms.ModelForm):
             "in_network": forms.RadioSelect(choices=YES_NO_UNKNOWN),
             "iop_covered": forms.RadioSelect(choices=YES_NO_UNKNOWN),
             "prior_auth_required": forms.RadioSelect(choices=YES_NO_UNKNOWN),
-            "coverage_from": DateInput(),
-            "coverage_to": DateInput(),
             "self_pay_option": forms.RadioSelect,
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"coverage_from": DateField, "coverage_to": DateField}
 
     def __init__(self, *args: Any, inquiry: Inquiry, **kwargs: Any) -> None:
         data = args[0] if args else kwargs.get("data")
@@ -380,7 +380,7 @@ class BenefitsForm(forms.ModelForm):
 
 
 class ScheduleForm(forms.Form):
-    on = forms.DateField(label="Admission date", widget=DateInput())
+    on = DateField(label="Admission date")
     override_reason = forms.CharField(
         label="Override: why a step is skipped",
         max_length=2000,
@@ -398,8 +398,7 @@ class ScheduleForm(forms.Form):
 class AdmitForm(forms.Form):
     first_name = NameField(max_length=100, help_text="Legal name, as on the chart.")
     last_name = NameField(max_length=100)
-    date_of_birth = forms.DateField(
-        widget=DateInput(),
+    date_of_birth = DateField(
         help_text="With the name, finds an existing chart so that no duplicate is made.",
     )
     phone = forms.CharField(
@@ -417,7 +416,7 @@ class AdmitForm(forms.Form):
     level_of_care = forms.ChoiceField(
         choices=[(level.value, level.label) for level in EPISODE_LEVELS]
     )
-    admitted_on = forms.DateField(widget=DateInput())
+    admitted_on = DateField()
     referral_source = forms.ChoiceField(choices=ReferralSource.choices)
     primary_counselor = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
     override_reason = forms.CharField(

@@ -7,10 +7,10 @@ from django import forms
 from django.utils import timezone
 
 from middlepath.accounts.models import User
-from middlepath.care.forms import DateInput
 from middlepath.care.models import Patient
 from middlepath.clinic.models import Location
 from middlepath.privacy.models import AuditAction, AuditEventQuerySet, AuditOutcome
+from middlepath.web.forms import DateField
 
 MAX_REPORT_DAYS = 366
 
@@ -26,8 +26,8 @@ class AuditReportForm(forms.Form):
         "action": ("action", "-seq"),
     }
 
-    start = forms.DateField(label="From", widget=DateInput())
-    end = forms.DateField(label="To", widget=DateInput())
+    start = DateField(label="From")
+    end = DateField(label="To")
     user = forms.ModelChoiceField(queryset=User.objects.all(), required=False, empty_label="Anyone")
     mrn = forms.CharField(label="Patient MRN", required=False, max_length=12)
     action = forms.ChoiceField(choices=[("", "Any action"), *AuditAction.choices], required=False)
@@ -90,7 +90,7 @@ class AuditReportForm(forms.Form):
 class ComplianceForm(forms.Form):
     """Week (any day in it) and location of the compliance report; ids and dates only."""
 
-    week = forms.DateField(required=False, widget=DateInput(), help_text="Any day of the week.")
+    week = DateField(required=False, help_text="Any day of the week.")
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(), required=False, empty_label=None
     )

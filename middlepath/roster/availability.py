@@ -18,6 +18,7 @@ from middlepath.privacy import audit
 from middlepath.privacy.models import AuditAction
 from middlepath.roster.adapter import enrolled, slots_of
 from middlepath.roster.models import PatientDays, StaffSlots, WeekPlan
+from middlepath.web.converters import record_id
 
 
 @dataclass
@@ -92,12 +93,15 @@ def context(plan: WeekPlan) -> dict[str, Any]:
 
 @transaction.atomic
 def save_patient_days(*, plan: WeekPlan, by: User, patient_id: str, days: list[str]) -> PatientRow:
+    wanted = record_id(patient_id)
     episode = (
-        enrolled(plan.location, plan.week_start).filter(patient_id=int(patient_id or 0)).first()
+        enrolled(plan.location, plan.week_start).filter(patient_id=wanted).first()
+        if wanted is not None
+        else None
     )
     if episode is None:
         raise PermissionDenied("This patient is not enrolled at this location that week.")
-    chosen = sorted({int(day) for day in days if day.isdigit()} & set(episode.track.meeting_days))
+    chosen = sorted(set(episode.track.meeting_days) & {record_id(day) for day in days})
     PatientDays.objects.update_or_create(
         plan=plan, patient_id=episode.patient_id, defaults={"days": chosen}
     )
@@ -112,7 +116,12 @@ def save_patient_days(*, plan: WeekPlan, by: User, patient_id: str, days: list[s
 
 @transaction.atomic
 def save_staff_slots(*, plan: WeekPlan, by: User, user_id: str, slots: list[str]) -> None:
-    user = User.objects.filter(pk=int(user_id or 0), locations=plan.location).first()
+    wanted = record_id(user_id)
+    user = (
+        User.objects.filter(pk=wanted, locations=plan.location).first()
+        if wanted is not None
+        else None
+    )
     if user is None:
         raise PermissionDenied("This person does not work at this location.")
     known = {
@@ -133,7 +142,7 @@ def save_staff_slots(*, plan: WeekPlan, by: User, user_id: str, slots: list[str]
 @transaction.atomic
 def save_closed_rooms(*, plan: WeekPlan, by: User, room_ids: list[str]) -> None:
     rooms = Room.objects.filter(
-        location=plan.location, pk__in=[int(r) for r in room_ids if r.isdigit()]
+        location=plan.location, pk__in={record_id(room) for room in room_ids} - {None}
     )
     plan.closed_rooms.set(rooms)
     audit.record(

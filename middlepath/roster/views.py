@@ -24,14 +24,11 @@ from middlepath.roster import adapter, availability, calendars, proposal, runner
 from middlepath.roster.adapter import week_start_of
 from middlepath.roster.models import CalendarFeed, RosterRun, WeekPlan
 from middlepath.sessions.hours import Week
+from middlepath.web.forms import date_from_query
 
 
 def _week(request: HttpRequest, today: dt.date) -> Week:
-    try:
-        day = dt.date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
-        day = today
-    return Week.containing(day)
+    return Week.containing(date_from_query(request.GET.get("week")) or today)
 
 
 def _feed_url(request: HttpRequest, key: str) -> str:
@@ -141,10 +138,8 @@ def _plan_for(request: HttpRequest) -> WeekPlan:
     location = request.user.site(data.get("location"))
     if location is None:
         raise Http404("You are not assigned to a location.")
-    try:
-        day = dt.date.fromisoformat(data.get("week", ""))
-    except ValueError:
-        day = location.today() + dt.timedelta(days=7)  # next week by default
+    # Next week by default.
+    day = date_from_query(data.get("week")) or location.today() + dt.timedelta(days=7)
     return WeekPlan.objects.for_week(location, week_start_of(day))
 
 

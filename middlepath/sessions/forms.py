@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from middlepath.accounts.models import User
 from middlepath.accounts.roles import CLINICAL_ROLES
-from middlepath.care.forms import DateInput
 from middlepath.care.models import Patient
 from middlepath.clinic.models import WEEKDAY_LABELS, CurriculumTopic, Location, Room, Track
 from middlepath.sessions.models import Attendance, Session, TherapyGroup
+from middlepath.web.forms import DateField
 
 
 class TimeInput(forms.TimeInput):
@@ -117,8 +117,8 @@ class GuestForm(forms.Form):
 
 
 class DateRangeForm(forms.Form):
-    first = forms.DateField(label="From", widget=DateInput())
-    last = forms.DateField(label="To", widget=DateInput())
+    first = DateField(label="From")
+    last = DateField(label="To")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -128,7 +128,7 @@ class DateRangeForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    date = forms.DateField(required=False, widget=DateInput())
+    date = DateField(required=False)
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(), required=False, empty_label=None
     )
@@ -215,7 +215,7 @@ class HomeworkForm(forms.Form):
     text = forms.CharField(
         max_length=500, label="Homework", widget=forms.Textarea(attrs={"rows": 2})
     )
-    due_on = forms.DateField(widget=DateInput(), label="Due")
+    due_on = DateField(label="Due")
     patients = forms.ModelMultipleChoiceField(
         queryset=Patient.objects.none(),
         required=False,
@@ -240,7 +240,7 @@ class VisitForm(forms.Form):
     kind = forms.ChoiceField(
         choices=[c for c in Session.Kind.choices if c[0] != Session.Kind.GROUP]
     )
-    date = forms.DateField(widget=DateInput(), initial=timezone.localdate)
+    date = DateField(initial=timezone.localdate)
     start_time = forms.TimeField(widget=TimeInput(), initial=dt.time(13, 0))
     minutes = forms.IntegerField(min_value=5, max_value=480, initial=60)
     facilitator = forms.ModelChoiceField(queryset=User.objects.none(), label="Clinician")

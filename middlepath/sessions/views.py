@@ -42,6 +42,7 @@ from middlepath.sessions.forms import (
     VisitNoteForm,
 )
 from middlepath.sessions.models import Attendance, Homework, Membership, Note, Session
+from middlepath.web.converters import record_id
 from middlepath.web.forms import add_service_error, posted
 
 
@@ -423,7 +424,9 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def homework_review(request: HttpRequest, pk: int) -> HttpResponse:
     homework = get_object_or_404(Homework.objects.select_related("patient", "session"), pk=pk)
     session = get_session_for_user(
-        request.user, int(request.POST.get("session") or 0), permission="therapy.change_homework"
+        request.user,
+        record_id(request.POST.get("session")) or 0,
+        permission="therapy.change_homework",
     )
     if homework.patient_id not in set(
         services.expected_patients(session).values_list("pk", flat=True)

@@ -1,11 +1,20 @@
-"""URL converters. Record ids in paths are at most 18 digits, so that an absurd id is a
-plain 404 rather than an overflow in the database driver."""
+"""Record ids from requests. An id in a path or a form is at most 18 ASCII digits, so that
+an absurd id is a plain 404 or refusal rather than an overflow in the database driver."""
 
 from __future__ import annotations
 
+import re
+
+ID_PATTERN = "[0-9]{1,18}"
+
+
+def record_id(text: str | None) -> int | None:
+    """A record id posted in a form or a query string, or None if it cannot be one."""
+    return int(text) if text and re.fullmatch(ID_PATTERN, text) else None
+
 
 class IdConverter:
-    regex = "[0-9]{1,18}"
+    regex = ID_PATTERN
 
     def to_python(self, value: str) -> int:
         return int(value)

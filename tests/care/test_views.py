@@ -185,7 +185,7 @@ class TestRegisterAndEdit:
             {
                 "first_name": "José",
                 "last_name": "",
-                "date_of_birth": "2999-01-01",
+                "date_of_birth": "2100-01-01",
                 "email": "nope",
                 "location": clinic.location.pk,
                 "recovery_stage": "early",

@@ -511,6 +511,26 @@ class TestRosterPage:
         )
         assert list(plan.closed_rooms.all()) == [room]
 
+    @pytest.mark.parametrize("posted", ["abc", "²", "9" * 30, ""])
+    def test_availability_refuses_what_cannot_be_a_record(self, demo, client, posted):
+        from middlepath.accounts.models import User
+
+        client.force_login(User.objects.get(username="director"))
+        plan = WeekPlan.objects.for_week(demo, NEXT_WEEK)
+        for name, field in (("availability_patient", "patient"), ("availability_staff", "user")):
+            response = client.post(reverse(f"roster:{name}", args=[plan.pk]), {field: posted})
+            assert response.status_code == 403
+        episode = adapter.enrolled(demo, NEXT_WEEK).first()
+        day = episode.track.meeting_days[0]
+        client.post(
+            reverse("roster:availability_patient", args=[plan.pk]),
+            {"patient": episode.patient_id, "days": [str(day), posted]},
+        )
+        assert PatientDays.objects.get(plan=plan).days == [day]
+        rooms = reverse("roster:availability_rooms", args=[plan.pk])
+        assert client.post(rooms, {"closed": [posted]}).status_code == 302
+        assert not plan.closed_rooms.exists()
+
     @pytest.mark.parametrize("username", ["counselor1", "intake", "billing"])
     def test_only_directors(self, demo, client, username):
         from middlepath.accounts.models import User

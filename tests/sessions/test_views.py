@@ -195,11 +195,11 @@ class TestAttendanceScreen:
         client = login(staff.counselor)
         page = client.get(reverse("sessions:session_detail", args=[session.pk]))
         assert b"Homework due" in page.content
-        client.post(
-            reverse("sessions:homework_review", args=[homework.pk]),
-            {"session": session.pk, "done": "1"},
-            headers=HX,
-        )
+        review = reverse("sessions:homework_review", args=[homework.pk])
+        for no_session in ("abc", "\u00b2", "9" * 30):
+            response = client.post(review, {"session": no_session, "done": "1"}, headers=HX)
+            assert response.status_code == 404
+        client.post(review, {"session": session.pk, "done": "1"}, headers=HX)
         homework.refresh_from_db()
         assert homework.status == Homework.Status.DONE
 
