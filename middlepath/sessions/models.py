@@ -121,7 +121,8 @@ class TherapyGroup(models.Model):
                 errors["stage"] = f"{self.group_type} groups mix recovery stages; leave it empty."
         if self.track_id and self.room_id and self.room.location_id != self.track.location_id:
             errors["room"] = "This room is at another location than the track."
-        if self.start_time and self.minutes:
+        # Minutes out of range are the field's own error (and no timedelta at all).
+        if self.start_time and self.minutes and self.minutes <= MAX_SESSION_MINUTES:
             start = dt.datetime.combine(dt.date.min, self.start_time)
             if (start + dt.timedelta(minutes=self.minutes)).date() != dt.date.min:
                 errors["minutes"] = "A session must end on the day it starts."

@@ -27,6 +27,14 @@ class TestGroup:
         with pytest.raises(ValidationError, match="does not work at"):
             factories.make_group(clinic.evening, staff.outsider)
 
+    @pytest.mark.parametrize("minutes", [10, 481, 10**30])
+    def test_minutes_out_of_range_are_the_fields_error(self, clinic, staff, minutes):
+        group = factories.make_group(clinic.evening, staff.counselor)
+        group.minutes = minutes
+        with pytest.raises(ValidationError) as refused:
+            group.full_clean()
+        assert list(refused.value.message_dict) == ["minutes"]
+
     def test_a_closed_room_takes_no_group(self, clinic, staff):
         closed = factories.make_room(clinic.location, is_active=False)
         with pytest.raises(ValidationError, match="closed"):
