@@ -10,6 +10,7 @@ from middlepath.privacy.models import AuditAction, AuditEvent
 from middlepath.roster import calendars
 from middlepath.roster.models import CalendarFeed
 from middlepath.sessions import services
+from tests import factories
 
 
 def _events(body: bytes) -> list:
@@ -134,6 +135,54 @@ class TestSchedulePages:
         )
         response = login(staff.counselor).get(reverse("roster:my_schedule"))
         assert evening_group.group.name.encode() in response.content
+
+    def test_the_week_pages_query_count_does_not_grow_with_the_sessions(
+        self, login, staff, clinic, evening_group, django_assert_max_num_queries
+    ):
+        patient = evening_group.members[0]
+        client = login(staff.counselor)
+        _, key = calendars.create_feed(owner=patient, by=staff.counselor)
+        _, my_key = calendars.create_feed(owner=staff.counselor, by=staff.counselor)
+        pages = [
+            reverse("roster:my_schedule"),
+            reverse("roster:patient_schedule", args=[patient.pk]),
+            reverse("roster:feed", args=[key]),
+            reverse("roster:feed", args=[my_key]),
+        ]
+        week = {"week": evening_group.today.isoformat()}
+        services.generate_sessions(
+            group=evening_group.group,
+            by=staff.counselor,
+            first=evening_group.today,
+            last=evening_group.today,
+        )
+        counts = []
+        for url in pages:
+            with django_assert_max_num_queries(30) as few:
+                assert client.get(url, week).status_code == 200
+            counts.append(len(few.captured_queries))
+        events = len(_events(client.get(pages[2]).content))
+        # Every day of the week, and a second group after the first with the same people.
+        later = dt.datetime.combine(evening_group.today, clinic.evening.block_start)
+        other = factories.make_group(
+            clinic.evening,
+            staff.counselor,
+            meeting_days=[1, 2, 3, 4, 5, 6, 7],
+            start_time=(later + dt.timedelta(minutes=90)).time(),
+        )
+        for member in evening_group.members:
+            services.add_member(group=other, patient=member, by=staff.counselor)
+        for group in (evening_group.group, other):
+            services.generate_sessions(
+                group=group,
+                by=staff.counselor,
+                first=evening_group.today - dt.timedelta(days=6),
+                last=evening_group.today + dt.timedelta(days=6),
+            )
+        for url, count in zip(pages, counts, strict=True):
+            with django_assert_max_num_queries(count):
+                assert client.get(url, week).status_code == 200
+        assert len(_events(client.get(pages[2]).content)) > 10 * events
 
     def test_denied(self, login, staff, evening_group):
         patient = evening_group.members[0]
