@@ -11,6 +11,7 @@ less than the data does.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import statistics
@@ -21,6 +22,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The demo clinics' today, and the week after it (the Roster page's week).
+TODAY = "2026-11-25"
+NEXT_WEEK = "2026-11-30"
 
 
 def measure(patients: int, weeks: int, repeat: int) -> dict[str, dict[str, float]]:
@@ -45,14 +49,18 @@ def measure(patients: int, weeks: int, repeat: int) -> dict[str, dict[str, float
             str(weeks),
             "--no-progress",
             "--today",
-            "2026-11-25",
+            TODAY,
             stdout=quiet,
         )
     from middlepath.accounts.models import User
     from middlepath.care.models import Patient
+    from middlepath.roster import adapter
+    from middlepath.roster.baseline import baseline
+    from middlepath.roster.models import RosterRun, WeekPlan
     from middlepath.sessions.models import Session, TherapyGroup
 
     counselor = User.objects.get(username="counselor1")
+    director = User.objects.get(username="director")
     location = counselor.locations.first()
     busiest = (
         Patient.objects.filter(location=location)
@@ -72,11 +80,27 @@ def measure(patients: int, weeks: int, repeat: int) -> dict[str, dict[str, float
         "attendance": f"/sessions/{session.pk}/",
         "compliance report": "/reports/compliance/",
         "API: hours": f"/api/v1/patients/{busiest.pk}/hours",
+        "my schedule": "/account/schedule/",
+        "roster": f"/roster/?location={location.pk}&week={NEXT_WEEK}",
     }
-    client = Client()
-    client.force_login(counselor)
+    # The Roster page as its director sees it with a proposed week (the baseline's: the
+    # page's work does not depend on how the roster was found).
+    instance = adapter.build_instance([location], dt.date.fromisoformat(NEXT_WEEK))
+    RosterRun.objects.create(
+        plan=WeekPlan.objects.for_week(location, dt.date.fromisoformat(NEXT_WEEK)),
+        seconds=30,
+        created_by=director,
+        instance=instance,
+        status=RosterRun.Status.DONE,
+        solution=baseline(instance),
+    )
+    clients = {}
+    for user in (counselor, director):
+        clients[user] = Client()
+        clients[user].force_login(user)
     results = {}
     for name, url in pages.items():
+        client = clients[director if name == "roster" else counselor]
         client.get(url)  # warm caches
         timings, queries = [], 0
         for _ in range(repeat):

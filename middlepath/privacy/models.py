@@ -57,6 +57,7 @@ class AuditAction(models.TextChoices):
     CALENDAR_FEED_CREATE = "calendar_feed.create", "Calendar link made"
     CALENDAR_FEED_REVOKE = "calendar_feed.revoke", "Calendar link revoked"
     CALENDAR_FEED_READ = "calendar_feed.read", "Calendar feed read by a calendar app"
+    ROSTER_VIEW = "roster.view", "Weekly roster viewed"
     ROSTER_BUILD = "roster.build", "Weekly roster built"
     ROSTER_APPLY = "roster.apply", "Weekly roster applied"
     ROSTER_SEAT = "roster.seat", "Patient seated by the weekly roster"

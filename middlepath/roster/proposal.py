@@ -1,8 +1,10 @@
 """A proposed roster as the director sees it, and hand edits to it.
 
-The grid has a row per slot of the week and a column per room. Moving a patient between
-sessions of one slot (or out of a slot) edits the solution; the validator then lists any
-rule the edit broke, so the director sees at once what to fix before applying.
+The grid has a row per slot of the week and a column per room; each session's members are
+listed on demand (`session_members`), as a big location's week seats thousands. Moving a
+patient between sessions of one slot (or out of a slot) edits the solution; the validator
+then lists any rule the edit broke, so the director sees at once what to fix before
+applying.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,16 +26,32 @@ from middlepath.roster.instance import parse_instance
 from middlepath.roster.validate import Violation, metrics, validate
 
 
+def _label(session: Mapping[str, Any]) -> str:
+    stage = f", {session['stage']}" if session.get("stage") else ""
+    return f"{session['type']}{stage}"
+
+
 @dataclass
 class Cell:
     session: dict[str, Any]
     leader: str
-    members: list[tuple[str, str]]  # (patient id in the roster, display name)
 
     @property
     def label(self) -> str:
-        stage = f", {self.session['stage']}" if self.session.get("stage") else ""
-        return f"{self.session['type']}{stage}"
+        return _label(self.session)
+
+    @property
+    def size(self) -> int:
+        return len(self.session["members"])
+
+
+@dataclass
+class SessionMembers:
+    session: dict[str, Any]
+    label: str
+    members: list[tuple[str, str]]  # (patient id in the roster, display name)
+    # The slot's other sessions, where a member can be moved to: (session id, what and where).
+    others: list[tuple[str, str]]
 
 
 @dataclass
@@ -41,7 +59,6 @@ class Row:
     slot_id: str
     place: SlotPlace
     cells: list[Cell | None]
-    sessions: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -75,10 +92,7 @@ def build(
     mine = [s for s in solution.get("sessions", []) if s["slot"] in places]
     rooms = list(Room.objects.filter(pk__in={_pk(s["room"]) for s in mine}).order_by("name"))
     column = {f"room-{room.pk}": index for index, room in enumerate(rooms)}
-    patient_ids = {_pk(m) for s in mine for m in s["members"]} | {
-        _pk(p) for p in solution.get("unmet", [])
-    }
-    names = {f"patient-{p.pk}": p.display_name for p in Patient.objects.filter(pk__in=patient_ids)}
+    names = _names(solution.get("unmet", []))
     leaders = {
         f"staff-{u.pk}": u.get_full_name() or u.username
         for u in User.objects.filter(pk__in={_pk(s["facilitator"]) for s in mine})
@@ -93,14 +107,9 @@ def build(
         sessions = by_slot.get(slot_id, [])
         cells: list[Cell | None] = [None] * len(rooms)
         for session in sessions:
-            members = sorted(
-                ((m, names.get(m, m)) for m in session["members"]), key=lambda pair: pair[1]
-            )
-            cells[column[session["room"]]] = Cell(
-                session, leaders.get(session["facilitator"], ""), members
-            )
+            cells[column[session["room"]]] = Cell(session, leaders.get(session["facilitator"], ""))
         if sessions:
-            rows.append(Row(slot_id, place, cells, sessions))
+            rows.append(Row(slot_id, place, cells))
     location_patients = {p["id"] for p in instance["patients"] if p["location"] == location.code}
     here = {
         "sessions": mine,
@@ -125,6 +134,33 @@ def build(
         preferred=score.preferred_facilitator,
         patients=len(location_patients),
     )
+
+
+def session_members(solution: Mapping[str, Any], session_id: str) -> SessionMembers | None:
+    """Who sits in one of the roster's sessions, by name, and where else in its slot they
+    could be moved; None if the roster has no such session."""
+    sessions = solution.get("sessions", [])
+    session = next((s for s in sessions if s["id"] == session_id), None)
+    if session is None:
+        return None
+    names = _names(session["members"])
+    others = [s for s in sessions if s["slot"] == session["slot"] and s is not session]
+    rooms = {
+        f"room-{room.pk}": room.name
+        for room in Room.objects.filter(pk__in={_pk(s["room"]) for s in others})
+    }
+    return SessionMembers(
+        session=session,
+        label=_label(session),
+        members=sorted(((m, names.get(m, m)) for m in session["members"]), key=lambda p: p[1]),
+        others=[(s["id"], f"{_label(s)}, {rooms.get(s['room'], s['room'])}") for s in others],
+    )
+
+
+def _names(patient_ids: list[str]) -> dict[str, str]:
+    """Display names by the roster's patient ids."""
+    patients = Patient.objects.filter(pk__in={_pk(p) for p in patient_ids})
+    return {f"patient-{p.pk}": p.display_name for p in patients}
 
 
 def move(

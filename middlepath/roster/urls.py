@@ -13,6 +13,7 @@ urlpatterns = [
     path("roster/", views.roster, name="roster"),
     path("roster/build/", views.roster_build, name="build"),
     path("roster/runs/<id:pk>/progress/", views.roster_progress, name="progress"),
+    path("roster/runs/<id:pk>/members/", views.roster_members, name="members"),
     path("roster/runs/<id:pk>/move/", views.roster_move, name="move"),
     path("roster/runs/<id:pk>/seat/", views.roster_seat, name="seat"),
     path("roster/runs/<id:pk>/apply/", views.roster_apply, name="apply"),

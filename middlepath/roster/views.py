@@ -150,6 +150,12 @@ def roster(request: HttpRequest) -> HttpResponse:
     run = plan.runs.first()
     if run is not None:
         run.give_up_if_stale(timezone.now())
+    audit.record(
+        actor=request.user,
+        action=AuditAction.ROSTER_VIEW,
+        obj=plan.location,
+        data={"week": plan.week_start.isoformat()},
+    )
     context = {
         "plan": plan,
         "locations": request.user.sites(),
@@ -226,6 +232,25 @@ def roster_progress(request: HttpRequest, pk: int) -> HttpResponse:
     if not run.is_active:
         response["HX-Refresh"] = "true"
     return response
+
+
+def roster_members(request: HttpRequest, pk: int) -> HttpResponse:
+    """One session's members in a proposed roster, with a way to move each: asked for when
+    the director opens the session in the grid (or, without scripts, as a page of its own)."""
+    run = _run_for(request, pk)
+    members = proposal.session_members(run.solution or {}, request.GET.get("session", ""))
+    if members is None:
+        raise Http404("No such session in this roster.")
+    audit.record(
+        actor=request.user,
+        action=AuditAction.ROSTER_VIEW,
+        obj=run.plan.location,
+        data={"week": run.plan.week_start.isoformat(), "session": members.session["id"]},
+    )
+    context = {"run": run, "plan": run.plan, "members": members}
+    if request.htmx:
+        return render(request, "roster/roster.html#members", context)
+    return render(request, "roster/members.html", context)
 
 
 def _hand_edit(

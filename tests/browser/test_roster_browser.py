@@ -82,3 +82,30 @@ def test_a_director_seats_a_patient_in_the_free_seats_they_left(page, screenshot
     expect(page.locator("li", has_text=f"{name}:")).to_have_count(0)
     run.refresh_from_db()
     assert patient not in run.solution["unmet"]
+
+
+def test_a_director_opens_a_session_and_takes_a_member_out_of_it(page, screenshot):
+    _director_on_the_roster_page(page)
+    page.get_by_label("Time to search (seconds)").fill("5")
+    page.get_by_role("button", name="Build roster").click()
+    expect(page.get_by_role("heading", name="Proposed week")).to_be_visible(timeout=60_000)
+
+    # The members are fetched when the session is opened.
+    cell = page.locator(".roster-grid td", has=page.locator("details")).first
+    cell.locator("summary").click()
+    move = cell.get_by_role("button", name="Move").first
+    expect(move).to_be_visible()
+    screenshot("members")
+    member = cell.locator(".members li").first
+    name = member.inner_text().split("\n")[0].strip()
+    patient = member.locator("input[name=patient]").get_attribute("value")
+    slot = member.locator("input[name=slot]").get_attribute("value")
+    member.get_by_label(f"Move {name}").select_option(label="out of this slot")
+    member.get_by_role("button", name="Move").click()
+    # Half a block is no block: the validator says so at once.
+    expect(page.get_by_role("alert")).to_contain_text("This roster breaks")
+    screenshot("broken")
+    run = RosterRun.objects.get()
+    assert run.edited
+    assert not any(patient in s["members"] for s in run.solution["sessions"] if s["slot"] == slot)
+    assert any(patient in s["members"] for s in run.solution["sessions"])

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from middlepath.clinic.models import Location
 from middlepath.roster import adapter, explain, proposal, runner
+from middlepath.roster.baseline import baseline
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.models import PatientDays, RosterRun, StaffSlots, WeekPlan
 from middlepath.roster.solver import solve
@@ -531,12 +532,74 @@ class TestRosterPage:
         assert client.post(rooms, {"closed": [posted]}).status_code == 302
         assert not plan.closed_rooms.exists()
 
+    def test_the_page_query_count_does_not_grow_with_the_patients(
+        self, demo, client, django_assert_max_num_queries
+    ):
+        from middlepath.accounts.models import User
+        from middlepath.clinic.models import Phase, Track
+
+        client.force_login(User.objects.get(username="director"))
+        url = reverse("roster:roster")
+        query = {"location": demo.pk, "week": NEXT_WEEK.isoformat()}
+
+        def proposed() -> None:
+            instance = adapter.build_instance([demo], NEXT_WEEK)
+            _run(demo, status=RosterRun.Status.DONE, solution=baseline(instance))
+
+        proposed()
+        with django_assert_max_num_queries(36) as few:
+            assert b"Proposed week" in client.get(url, query).content
+        track = Track.objects.filter(location=demo).first()
+        phase = Phase.objects.filter(program=track.program).first()
+        for stage in ("early", "middle", "late") * 4:
+            patient = factories.make_patient(demo, recovery_stage=stage)
+            factories.admit(patient, track, phase, admitted_on=TODAY)
+        proposed()
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            assert b"Proposed week" in client.get(url, query).content
+
+    def test_a_sessions_members_are_listed_when_asked_for_and_the_reads_audited(self, demo, client):
+        from middlepath.accounts.models import User
+        from middlepath.privacy.models import AuditAction, AuditEvent
+
+        client.force_login(User.objects.get(username="director"))
+        instance = adapter.build_instance([demo], NEXT_WEEK)
+        run = _run(demo, status=RosterRun.Status.DONE, solution=baseline(instance))
+        session = max(run.solution["sessions"], key=lambda s: len(s["members"]))
+        member = session["members"][0]
+        name = _display_name(member)
+        page = client.get(reverse("roster:roster"), {"location": demo.pk, "week": NEXT_WEEK})
+        # The grid gives each session's size; its members only when it is opened.
+        assert b"List the members" in page.content and b'name="to"' not in page.content
+        assert AuditEvent.objects.filter(action=AuditAction.ROSTER_VIEW).count() == 1
+        url = reverse("roster:members", args=[run.pk])
+        listed = client.get(url, {"session": session["id"]}, headers={"HX-Request": "true"})
+        assert listed.status_code == 200
+        assert name.encode() in listed.content and b"<html" not in listed.content
+        others = [s for s in run.solution["sessions"] if s["slot"] == session["slot"]]
+        assert listed.content.count(b"<option") == len(session["members"]) * len(others)
+        # Without scripts, the same list is a page of its own.
+        whole = client.get(url, {"session": session["id"]})
+        assert name.encode() in whole.content and b"Back to the roster" in whole.content
+        events = AuditEvent.objects.filter(action=AuditAction.ROSTER_VIEW)
+        assert events.count() == 3
+        assert events.filter(data__session=session["id"]).count() == 2
+        for unknown in ("", "no-such-session"):
+            assert client.get(url, {"session": unknown}).status_code == 404
+
     @pytest.mark.parametrize("username", ["counselor1", "intake", "billing"])
     def test_only_directors(self, demo, client, username):
         from middlepath.accounts.models import User
 
         client.force_login(User.objects.get(username=username))
         assert client.get(reverse("roster:roster")).status_code == 403
+
+
+def _display_name(patient_id: str) -> str:
+    """The display name of a roster's patient."""
+    from middlepath.care.models import Patient
+
+    return Patient.objects.get(pk=int(patient_id.rsplit("-", 1)[1])).display_name
 
 
 def _run(demo, **fields) -> RosterRun:
