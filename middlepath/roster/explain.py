@@ -60,6 +60,19 @@ def explain_unmet(
     return reasons
 
 
+def seatable_unmet(instance: Instance | Mapping[str, Any], solution: Mapping[str, Any]) -> set[str]:
+    """The patients listed as unmet in `solution` whom its free seats give a whole week
+    (`free_seating` finds each one's seats)."""
+    if not isinstance(instance, Instance):
+        instance = parse_instance(instance)
+    roster = _Roster(instance, solution.get("sessions", []))
+    return {
+        patient_id
+        for patient_id in solution.get("unmet", [])
+        if roster.seating(instance.patient_by_id[patient_id]) is not None
+    }
+
+
 def free_seating(
     instance: Instance | Mapping[str, Any], solution: Mapping[str, Any], patient_id: str
 ) -> dict[str, str] | None:

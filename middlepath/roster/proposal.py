@@ -21,7 +21,7 @@ from middlepath.accounts.models import User
 from middlepath.care.models import Patient
 from middlepath.clinic.models import Location, Room, Track
 from middlepath.roster.adapter import SlotPlace, slots_of
-from middlepath.roster.explain import explain_unmet, free_seating
+from middlepath.roster.explain import explain_unmet, free_seating, seatable_unmet
 from middlepath.roster.instance import parse_instance
 from middlepath.roster.validate import Violation, metrics, validate
 
@@ -126,7 +126,7 @@ def build(
             ((pid, names.get(pid, pid), reason) for pid, reason in reasons.items()),
             key=lambda t: t[1],
         ),
-        seatable={pid for pid in reasons if free_seating(week, here, pid) is not None},
+        seatable=seatable_unmet(week, here),
         violations=validate(week, solution),
         met=score.met,
         bound=(solution.get("bound") or {}).get("met"),

@@ -297,6 +297,8 @@ class TestUnmetReasons:
         sessions = [self._session(slot, members) for slot in ("b1-1", "b1-2")]
         reason = self._roster_reason(instance, sessions)
         assert reason == "the free seats on Tuesday make their week: they can be seated by hand"
+        unmet = {"sessions": sessions, "unmet": ["p1"]}
+        assert explain.seatable_unmet(instance, unmet) == {"p1"}
         # And they can: seated in both, the roster keeps every rule.
         for session in sessions:
             session["members"] = [*members, "p1"]
@@ -331,6 +333,7 @@ class TestUnmetReasons:
             "unmet": ["p1"],
         }
         assert explain.free_seating(instance, solution, "p1") is None
+        assert explain.seatable_unmet(instance, solution) == set()
         with pytest.raises(ValidationError, match="do not make that patient's week"):
             proposal.seat(instance, solution, patient="p1")
 
