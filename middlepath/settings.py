@@ -137,6 +137,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "middlepath.web.middleware.location_time_zone",
     "middlepath.web.middleware.no_store_for_signed_in",
+    "middlepath.web.middleware.NumbersOutOfRange",
     # Axes last: it turns a locked-out sign-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]

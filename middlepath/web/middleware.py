@@ -7,9 +7,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.views.defaults import bad_request
 
 Handler = Callable[[HttpRequest], HttpResponse]
 SESSION_TIME_ZONE = "time_zone"
@@ -26,6 +28,24 @@ class LoginRequired(LoginRequiredMiddleware):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class NumbersOutOfRange:
+    """A number beyond any the database holds, typed or posted by hand (an id of thirty
+    digits among a form's choices, say), overflows SQLite's driver or is refused by
+    PostgreSQL wherever a form or view did not check it first: the request was wrong, not
+    the server, so it is answered 400, as the API answers it."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, error: Exception) -> HttpResponse | None:
+        if isinstance(error, OverflowError | DataError):
+            return bad_request(request, error)
+        return None
 
 
 def client_address_behind_proxies(get_response: Handler) -> Handler:

@@ -86,3 +86,15 @@ class TestPagesWithADateAtTheCalendarsEnd:
         for url, query in pages:
             response = client.get(url, query)
             assert response.status_code == 200, url
+
+
+@pytest.mark.django_db
+class TestNumbersBeyondTheDatabase:
+    def test_an_absurd_id_among_a_forms_choices_is_a_bad_request(self, login, staff):
+        # Set-up's user form checks its choices in the database itself: SQLite's driver
+        # overflows on the id, PostgreSQL finds no such location; neither is a 500.
+        url = reverse("admin:accounts_user_change", args=[staff.counselor.pk])
+        response = login(staff.admin).post(url, {"locations": ["9" * 30]})
+        assert response.status_code in (200, 400)
+        if response.status_code == 400:
+            assert b"could not be understood" in response.content
