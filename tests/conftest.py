@@ -130,7 +130,7 @@ def evening_group(clinic, staff) -> GroupSetUp:
     members = []
     for number in range(8):
         patient = factories.enrolled_patient(
-            clinic.evening, clinic.phases[1], first_name=f"Member{number}"
+            clinic.evening, clinic.phases[1], first_name=f"Member{factories.letters(number)}"
         )
         session_services.add_member(
             group=group,

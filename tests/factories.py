@@ -101,8 +101,18 @@ def make_staff(role: Role | None, *locations: Location, username: str = "", **fi
     )
 
 
+def letters(number: int) -> str:
+    """A number spelled in letters (0: "A", 25: "Z", 26: "BA"): names take no digits."""
+    spelled = ""
+    while True:
+        number, digit = divmod(number, 26)
+        spelled = chr(ord("A") + digit) + spelled
+        if not number:
+            return spelled
+
+
 def make_patient(location: Location, by: User | None = None, **fields: Any) -> Patient:
-    number = next(_numbers)
+    number = letters(next(_numbers))
     defaults = {
         "first_name": f"Pat{number}",
         "last_name": f"Example{number}",

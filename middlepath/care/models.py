@@ -8,6 +8,7 @@ linear); every move is a row in EpisodeChange.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,6 +19,21 @@ from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
 from middlepath.clinic.models import Location, Phase, Program, Track
+
+NAME_PUNCTUATION = frozenset(" '’.-")
+
+
+def validate_person_name(value: str) -> None:
+    """A person's name in any script: letters (and their marks), spaces, apostrophes,
+    periods and hyphens, starting with a letter. Rejects markup and stray symbols."""
+    for position, char in enumerate(value):
+        kind = unicodedata.category(char)
+        later = position > 0 and (kind.startswith("M") or char in NAME_PUNCTUATION)
+        if not (kind.startswith("L") or later):
+            raise ValidationError(
+                "Use letters, spaces, hyphens, apostrophes and periods only.", code="invalid"
+            )
+
 
 phone_validator = RegexValidator(
     r"^\+?[0-9 ().-]{7,20}(?: ?(?:x|ext\.?) ?[0-9]{1,6})?$",
@@ -146,9 +162,9 @@ class PatientQuerySet(models.QuerySet):
 
 class Patient(models.Model):
     mrn = models.CharField("MRN", max_length=12, unique=True, null=True, editable=False)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    preferred_name = models.CharField(max_length=100, blank=True)
+    first_name = models.CharField(max_length=100, validators=[validate_person_name])
+    last_name = models.CharField(max_length=100, validators=[validate_person_name])
+    preferred_name = models.CharField(max_length=100, blank=True, validators=[validate_person_name])
     date_of_birth = models.DateField()
     phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
     email = models.EmailField(blank=True)

@@ -20,30 +20,23 @@ from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from middlepath.billing.models import PayerType, PlanType
-from middlepath.care.models import Episode, LevelOfCare, Patient, ReferralSource, phone_validator
+from middlepath.care.models import (
+    Episode,
+    LevelOfCare,
+    Patient,
+    ReferralSource,
+    phone_validator,
+    validate_person_name,
+)
 from middlepath.clinic.models import Location
 from middlepath.intake import estimate as estimates
 from middlepath.intake import recommend
-
-NAME_PUNCTUATION = frozenset(" '’.-")
 
 
 def normalize_name(value: str) -> str:
     """NFC and single spaces, so that an accent typed as a separate mark compares equal to
     the composed letter when admission looks for an existing chart."""
     return " ".join(unicodedata.normalize("NFC", value).split())
-
-
-def validate_person_name(value: str) -> None:
-    """A person's name in any script: letters (and their marks), spaces, apostrophes,
-    periods and hyphens, starting with a letter. Rejects markup and stray symbols."""
-    for position, char in enumerate(value):
-        kind = unicodedata.category(char)
-        later = position > 0 and (kind.startswith("M") or char in NAME_PUNCTUATION)
-        if not (kind.startswith("L") or later):
-            raise ValidationError(
-                "Use letters, spaces, hyphens, apostrophes and periods only.", code="invalid"
-            )
 
 
 class InquiryStatus(models.TextChoices):

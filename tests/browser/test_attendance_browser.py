@@ -22,7 +22,10 @@ def full_group(clinic, staff):
     members = []
     for number in range(15):
         patient = factories.enrolled_patient(
-            clinic.evening, clinic.phases[1], first_name=f"Pat{number:02d}", last_name="Member"
+            clinic.evening,
+            clinic.phases[1],
+            first_name=f"Pat{factories.letters(number)}",
+            last_name="Member",
         )
         services.add_member(
             group=group, patient=patient, by=staff.counselor, joined_on=today - dt.timedelta(days=7)

@@ -156,7 +156,9 @@ class TestChart:
         assert response.content.count(b"step ") >= 6
 
     def test_names_are_escaped(self, login, staff, clinic):
-        patient = factories.make_patient(clinic.location, first_name="<script>alert(1)</script>")
+        # Stored before names were checked (or imported): still only text on the page.
+        patient = factories.make_patient(clinic.location)
+        Patient.objects.filter(pk=patient.pk).update(first_name="<script>alert(1)</script>")
         response = login(staff.counselor).get(reverse("care:patient_detail", args=[patient.pk]))
         assert b"<script>alert(1)</script>" not in response.content
         assert b"&lt;script&gt;" in response.content
@@ -164,6 +166,22 @@ class TestChart:
 
 @pytest.mark.django_db
 class TestRegisterAndEdit:
+    @pytest.mark.parametrize("name", ["<script>", "9999-12-31", "Ann2", "-Ann"])
+    def test_a_name_is_letters_as_at_intake(self, login, staff, clinic, name):
+        response = login(staff.intake).post(
+            reverse("care:patient_create"),
+            {
+                "first_name": name,
+                "last_name": "García",
+                "date_of_birth": "1990-01-01",
+                "location": clinic.location.pk,
+                "recovery_stage": "early",
+            },
+        )
+        assert response.status_code == 200
+        assert b"Use letters, spaces, hyphens, apostrophes and periods only." in response.content
+        assert not Patient.objects.exists()
+
     def test_intake_registers_a_patient(self, login, staff, clinic):
         response = login(staff.intake).post(
             reverse("care:patient_create"),

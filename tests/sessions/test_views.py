@@ -27,7 +27,7 @@ class TestGroupPages:
         response = login(staff.counselor).get(
             reverse("sessions:group_detail", args=[evening_group.group.pk])
         )
-        assert b"Member0" in response.content
+        assert b"MemberA" in response.content
         assert b"Members (8 of 15)" in response.content
         assert AuditEvent.objects.filter(action=AuditAction.GROUP_VIEW).exists()
 
@@ -258,7 +258,7 @@ class TestNotePages:
         client = login(staff.counselor)
         url = reverse("sessions:note", args=[session.pk])
         page = client.get(url)
-        assert b"1. Check-in" in page.content and b"Member0" in page.content
+        assert b"1. Check-in" in page.content and b"MemberA" in page.content
         data = {
             f"check_in_{a.pk}": "Craving on payday",
             f"check_in_{b.pk}": "Proud of a week sober",
