@@ -164,50 +164,39 @@ class TestChart:
         assert b"&lt;script&gt;" in response.content
 
 
+def _register(client, clinic, **fields):
+    """The chart's registration form posted with a valid new patient, but for `fields`."""
+    return client.post(
+        reverse("care:patient_create"),
+        {
+            "first_name": "José",
+            "last_name": "García",
+            "date_of_birth": "1990-02-03",
+            "location": clinic.location.pk,
+            "recovery_stage": "early",
+            **fields,
+        },
+    )
+
+
 @pytest.mark.django_db
 class TestRegisterAndEdit:
     @pytest.mark.parametrize("name", ["<script>", "9999-12-31", "Ann2", "-Ann"])
     def test_a_name_is_letters_as_at_intake(self, login, staff, clinic, name):
-        response = login(staff.intake).post(
-            reverse("care:patient_create"),
-            {
-                "first_name": name,
-                "last_name": "García",
-                "date_of_birth": "1990-01-01",
-                "location": clinic.location.pk,
-                "recovery_stage": "early",
-            },
-        )
+        response = _register(login(staff.intake), clinic, first_name=name)
         assert response.status_code == 200
         assert b"Use letters, spaces, hyphens, apostrophes and periods only." in response.content
         assert not Patient.objects.exists()
 
     def test_intake_registers_a_patient(self, login, staff, clinic):
-        response = login(staff.intake).post(
-            reverse("care:patient_create"),
-            {
-                "first_name": "José",
-                "last_name": "García",
-                "date_of_birth": "1990-02-03",
-                "location": clinic.location.pk,
-                "recovery_stage": "early",
-            },
-        )
+        response = _register(login(staff.intake), clinic)
         patient = Patient.objects.get()
         assert response.status_code == 302
         assert response["Location"] == reverse("care:patient_detail", args=[patient.pk])
 
     def test_bad_input_is_shown_next_to_fields_and_kept(self, login, staff, clinic):
-        response = login(staff.intake).post(
-            reverse("care:patient_create"),
-            {
-                "first_name": "José",
-                "last_name": "",
-                "date_of_birth": "2100-01-01",
-                "email": "nope",
-                "location": clinic.location.pk,
-                "recovery_stage": "early",
-            },
+        response = _register(
+            login(staff.intake), clinic, last_name="", date_of_birth="2100-01-01", email="nope"
         )
         assert response.status_code == 200
         assert b"This field is required" in response.content
@@ -217,16 +206,7 @@ class TestRegisterAndEdit:
         assert not Patient.objects.exists()
 
     def test_a_location_outside_ones_own_is_refused(self, login, staff, clinic):
-        response = login(staff.intake).post(
-            reverse("care:patient_create"),
-            {
-                "first_name": "A",
-                "last_name": "B",
-                "date_of_birth": "1990-02-03",
-                "location": clinic.other_location.pk,
-                "recovery_stage": "early",
-            },
-        )
+        response = _register(login(staff.intake), clinic, location=clinic.other_location.pk)
         assert b"Select a valid choice" in response.content
         assert not Patient.objects.exists()
 
