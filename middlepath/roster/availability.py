@@ -55,11 +55,21 @@ def _patient_row(episode: Any, chosen: dict[int, list[int]]) -> PatientRow:
     )
 
 
-def context(plan: WeekPlan) -> dict[str, Any]:
+def patient_days(plan: WeekPlan, find: str = "") -> dict[str, Any]:
+    """The week's enrolled patients and the days each can come; with `find`, only those it
+    names (a name or an MRN, as the patient list searches), and how many there are in all."""
     chosen_days = dict(PatientDays.objects.filter(plan=plan).values_list("patient_id", "days"))
-    patient_rows = [
-        _patient_row(episode, chosen_days) for episode in enrolled(plan.location, plan.week_start)
-    ]
+    episodes = enrolled(plan.location, plan.week_start)
+    found = episodes.filter(patient__in=Patient.objects.search(find)) if find.strip() else episodes
+    rows = [_patient_row(episode, chosen_days) for episode in found]
+    return {
+        "patient_rows": rows,
+        "enrolled_count": episodes.count() if find.strip() else len(rows),
+        "find": find,
+    }
+
+
+def context(plan: WeekPlan, find: str = "") -> dict[str, Any]:
     tracks = list(
         Track.objects.filter(location=plan.location, is_active=True).select_related("location")
     )
@@ -88,7 +98,7 @@ def context(plan: WeekPlan) -> dict[str, Any]:
         (room, room.pk in closed)
         for room in Room.objects.filter(location=plan.location, is_active=True)
     ]
-    return {"patient_rows": patient_rows, "staff_rows": staff_rows, "rooms": rooms}
+    return {**patient_days(plan, find), "staff_rows": staff_rows, "rooms": rooms}
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ urlpatterns = [
     path("roster/runs/<id:pk>/seat/", views.roster_seat, name="seat"),
     path("roster/runs/<id:pk>/apply/", views.roster_apply, name="apply"),
     path("roster/plans/<id:pk>/patients/", views.availability_patient, name="availability_patient"),
+    path("roster/plans/<id:pk>/patients/find/", views.availability_find, name="availability_find"),
     path("roster/plans/<id:pk>/staff/", views.availability_staff, name="availability_staff"),
     path("roster/plans/<id:pk>/rooms/", views.availability_rooms, name="availability_rooms"),
 ]

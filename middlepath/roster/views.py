@@ -163,7 +163,7 @@ def roster(request: HttpRequest) -> HttpResponse:
         "previous": plan.week_start - dt.timedelta(days=7),
         "next": plan.week_start + dt.timedelta(days=7),
         "seconds": settings.ROSTER_DEFAULT_SECONDS,
-        **availability.context(plan),
+        **availability.context(plan, find=request.GET.get("q", "")[:100]),
     }
     if run is not None and run.solution:
         context["proposal"] = proposal.build(
@@ -342,6 +342,21 @@ def availability_patient(request: HttpRequest, pk: int) -> HttpResponse:
             request, "roster/roster.html#patient_row", {"plan": plan, "row": row, "saved": True}
         )
     return redirect(_roster_url(plan))
+
+
+def availability_find(request: HttpRequest, pk: int) -> HttpResponse:
+    """The patients' days table, only the patients a name or MRN finds (typed on the
+    Roster page)."""
+    _require_builder(request)
+    plan = get_object_or_404(WeekPlan, pk=pk, location__in=request.user.location_ids())
+    days = availability.patient_days(plan, find=request.GET.get("q", "")[:100])
+    audit.record(
+        actor=request.user,
+        action=AuditAction.ROSTER_VIEW,
+        obj=plan.location,
+        data={"week": plan.week_start.isoformat(), "patients_found": len(days["patient_rows"])},
+    )
+    return render(request, "roster/roster.html#patient_days", {"plan": plan, **days})
 
 
 @require_POST

@@ -44,6 +44,18 @@ def test_a_director_builds_and_applies_next_weeks_roster(page, screenshot):
     first_row = page.locator("tbody tr[id^=days-]").first
     first_row.get_by_label("Mon").uncheck()
     expect(first_row.get_by_role("status")).to_have_text("saved")
+    # Found by name among the week's patients, as it is typed.
+    rows = page.locator("tbody tr[id^=days-]")
+    everyone = rows.count()
+    row_id = first_row.get_attribute("id")
+    patient = Patient.objects.get(pk=int(row_id.split("-")[1]))
+    page.get_by_label("Find a patient").fill(patient.last_name)
+    expect(page.get_by_text(f"of {everyone} found")).to_be_visible()
+    expect(page.locator(f"#{row_id}")).to_be_visible()
+    assert rows.count() < everyone
+    screenshot("found")
+    page.get_by_label("Find a patient").fill("")
+    expect(rows).to_have_count(everyone)
 
     page.get_by_label("Time to search (seconds)").fill("5")
     page.get_by_role("button", name="Build roster").click()

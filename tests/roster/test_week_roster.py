@@ -590,6 +590,32 @@ class TestRosterPage:
         for unknown in ("", "no-such-session"):
             assert client.get(url, {"session": unknown}).status_code == 404
 
+    def test_a_patient_is_found_among_the_weeks_by_name_or_mrn(self, demo, client):
+        from middlepath.accounts.models import User
+        from middlepath.privacy.models import AuditAction, AuditEvent
+
+        client.force_login(User.objects.get(username="director"))
+        plan = WeekPlan.objects.for_week(demo, NEXT_WEEK)
+        episodes = list(adapter.enrolled(demo, NEXT_WEEK))
+        wanted, other = episodes[0].patient, episodes[1].patient
+        find = reverse("roster:availability_find", args=[plan.pk])
+        for text in (wanted.last_name, wanted.mrn):
+            rows = client.get(find, {"q": text}, headers={"HX-Request": "true"})
+            assert f'id="days-{wanted.pk}"'.encode() in rows.content
+            assert f'id="days-{other.pk}"'.encode() not in rows.content
+            assert f"of {len(episodes)} found".encode() in rows.content
+            assert b"<html" not in rows.content
+        assert AuditEvent.objects.filter(
+            action=AuditAction.ROSTER_VIEW, data__patients_found__gte=1
+        ).exists()
+        assert b"No enrolled patient is found" in client.get(find, {"q": "Zzzyx"}).content
+        # Without scripts the page itself finds them.
+        query = {"location": demo.pk, "week": NEXT_WEEK, "q": wanted.mrn}
+        page = client.get(reverse("roster:roster"), query)
+        assert f'id="days-{wanted.pk}"'.encode() in page.content
+        assert f'id="days-{other.pk}"'.encode() not in page.content
+        assert f"Patients' days ({len(episodes)})".encode() in page.content
+
     @pytest.mark.parametrize("username", ["counselor1", "intake", "billing"])
     def test_only_directors(self, demo, client, username):
         from middlepath.accounts.models import User
