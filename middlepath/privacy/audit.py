@@ -84,32 +84,62 @@ def record(
     by middleware, is the client address unless `remote_addr` is given. `obj` names the
     record acted on; its patient comes from `obj.audit_patient_id` unless given.
     """
-    if obj is not None and patient_id is None:
-        patient_id = getattr(obj, "audit_patient_id", None)
+    [event] = record_many(
+        actor=actor,
+        action=action,
+        entries=[(obj, patient_id, data)],
+        outcome=outcome,
+        remote_addr=remote_addr,
+    )
+    return event
+
+
+def record_many(
+    *,
+    actor: Any,
+    action: AuditAction,
+    entries: Iterable[tuple[models.Model | None, int | None, Mapping[str, Any] | None]],
+    outcome: AuditOutcome = AuditOutcome.SUCCESS,
+    remote_addr: str | None = None,
+) -> list[AuditEvent]:
+    """Append one entry per (obj, patient_id, data) of `entries`, in order, as `record()`
+    would one by one, but holding the chain's lock once and writing them in one insert (a
+    roster applied to hundreds of patients records one entry for each)."""
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     if remote_addr is None and actor is not None:
         remote_addr = getattr(actor, "audit_address", None)
+    events = []
+    for obj, patient_id, data in entries:
+        if obj is not None and patient_id is None:
+            patient_id = getattr(obj, "audit_patient_id", None)
+        events.append(
+            AuditEvent(
+                actor=actor if is_user else None,
+                actor_username=actor.get_username() if is_user else "",
+                action=AuditAction(action).value,
+                outcome=AuditOutcome(outcome).value,
+                patient_id=patient_id,
+                object_type=obj._meta.label_lower if obj is not None else "",
+                object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+                remote_addr=remote_addr or None,
+                data=dict(data or {}),
+            )
+        )
+    if not events:
+        return []
     with transaction.atomic():
         _lock_chain()
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "mac").first()
-        seq, previous_mac = (last[0] + 1, last[1]) if last else (1, GENESIS_MAC)
-        event = AuditEvent(
-            seq=seq,
-            occurred_at=timezone.now(),
-            actor=actor if is_user else None,
-            actor_username=actor.get_username() if is_user else "",
-            action=AuditAction(action).value,
-            outcome=AuditOutcome(outcome).value,
-            patient_id=patient_id,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-            remote_addr=remote_addr or None,
-            data=dict(data or {}),
-        )
-        event.mac = compute_mac(event, previous_mac)
-        event.save(force_insert=True)
-        transaction.on_commit(lambda: write_head(event.seq, event.mac))
-    return event
+        seq, mac = (last[0] + 1, last[1]) if last else (1, GENESIS_MAC)
+        now = timezone.now()
+        for event in events:
+            event.seq, event.occurred_at = seq, now
+            event.mac = mac = compute_mac(event, mac)
+            seq += 1
+        AuditEvent.objects.bulk_create(events)
+        newest = events[-1]
+        transaction.on_commit(lambda: write_head(newest.seq, newest.mac))
+    return events
 
 
 def _lock_chain() -> None:

@@ -402,13 +402,14 @@ def apply_solution(
     for members in seat_lists:
         for pid in members:
             by_patient[pid] += 1
-    for patient_id, count in sorted(by_patient.items()):
-        audit.record(
-            actor=by,
-            action=AuditAction.ROSTER_SEAT,
-            patient_id=patient_id,
-            data={"week": week_start.isoformat(), "sessions": count},
-        )
+    audit.record_many(
+        actor=by,
+        action=AuditAction.ROSTER_SEAT,
+        entries=[
+            (None, patient_id, {"week": week_start.isoformat(), "sessions": count})
+            for patient_id, count in sorted(by_patient.items())
+        ],
+    )
     audit.record(
         actor=by,
         action=AuditAction.ROSTER_APPLY,

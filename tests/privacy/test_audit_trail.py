@@ -32,6 +32,28 @@ class TestRecord:
         assert first.mac == audit.compute_mac(first, audit.GENESIS_MAC)
         assert second.mac == audit.compute_mac(second, first.mac)
 
+    def test_many_entries_are_appended_in_order_in_one_link_of_the_chain(
+        self, settings, django_capture_on_commit_callbacks
+    ):
+        first = audit.record(actor=None, action=AuditAction.PATIENT_VIEW, patient_id=1)
+        with django_capture_on_commit_callbacks(execute=True):
+            many = audit.record_many(
+                actor=None,
+                action=AuditAction.ROSTER_SEAT,
+                entries=[(None, patient, {"sessions": patient}) for patient in (7, 8, 9)],
+            )
+        assert [e.seq for e in many] == [2, 3, 4]
+        assert [e.patient_id for e in many] == [7, 8, 9]
+        assert many[0].mac == audit.compute_mac(many[0], first.mac)
+        assert many[2].mac == audit.compute_mac(many[2], many[1].mac)
+        stored = AuditEvent.objects.get(seq=3)
+        assert (stored.mac, stored.data) == (many[1].mac, {"sessions": 8})
+        assert json.loads(settings.AUDIT_HEAD_FILE.read_text()) == {"seq": 4, "mac": many[2].mac}
+        after = audit.record(actor=None, action=AuditAction.PATIENT_VIEW, patient_id=1)
+        assert after.seq == 5
+        assert audit.verify().ok
+        assert audit.record_many(actor=None, action=AuditAction.ROSTER_SEAT, entries=[]) == []
+
     def test_it_takes_the_patient_from_the_record(self, clinic):
         patient = factories.make_patient(clinic.location)
         event = audit.record(actor=None, action=AuditAction.PATIENT_VIEW, obj=patient)
