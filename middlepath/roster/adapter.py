@@ -357,6 +357,10 @@ def apply_solution(
     proposed = [s for s in solution["sessions"] if s["slot"] in places]
     _week_sessions(location, week_start).delete()  # none is documented (compare checked)
     types = {gt.code: gt for gt in GroupType.objects.all()}
+    standing = {
+        (group.track_id, group.name): group
+        for group in TherapyGroup.objects.filter(track__in={p.track for p in places.values()})
+    }
     groups: dict[tuple, TherapyGroup] = {}
     created_groups = 0
     sessions, seat_lists = [], []
@@ -373,7 +377,9 @@ def apply_solution(
         room = rooms[_pk("room-", item["room"])]
         key = (place.track.pk, item["type"], item.get("stage") or "", leader.pk)
         if key not in groups:
-            groups[key], made = _roster_group(place, types[item["type"]], key[2], leader, room)
+            groups[key], made = _roster_group(
+                standing, place, types[item["type"]], key[2], leader, room
+            )
             created_groups += made
         session = Session(
             kind=Session.Kind.GROUP,
@@ -420,12 +426,18 @@ def apply_solution(
 
 
 def _roster_group(
-    place: SlotPlace, group_type: GroupType, stage: str, leader: User, room: Room
+    standing: dict[tuple[int, str], TherapyGroup],
+    place: SlotPlace,
+    group_type: GroupType,
+    stage: str,
+    leader: User,
+    room: Room,
 ) -> tuple[TherapyGroup, bool]:
-    """The standing group a roster session belongs to: one per track, type, stage and lead."""
+    """The standing group a roster session belongs to: one per track, type, stage and lead,
+    found among the location's `standing` groups (by track and name) or made."""
     stage_label = f" – {stage} recovery" if stage else ""
     name = f"{group_type.name}{stage_label} with {leader.get_full_name() or leader.username}"[:120]
-    group = TherapyGroup.objects.filter(track=place.track, name=name).first()
+    group = standing.get((place.track.pk, name))
     if group is not None:
         if not group.is_active:
             group.is_active = True
@@ -444,6 +456,8 @@ def _roster_group(
     )
     group.full_clean()
     group.save()
+    # Two leads of one name share it, as they would share its name.
+    standing[place.track.pk, name] = group
     return group, True
 
 

@@ -129,6 +129,20 @@ class TestRoundTrip:
         assert minutes[pk] >= met["target_minutes"]
         again = adapter.compare(demo, NEXT_WEEK, instance, solution)
         assert again.patients_changed == [] and again.sessions_before == applied.sessions
+        # Applied again, the week's sessions belong to the standing groups made the first time
+        # (one closed since is opened again).
+        from middlepath.sessions.models import TherapyGroup
+
+        made = TherapyGroup.objects.filter(sessions__in=sessions).distinct()
+        closed = made.first()
+        TherapyGroup.objects.filter(pk=closed.pk).update(is_active=False)
+        count = TherapyGroup.objects.count()
+        reapplied = adapter.apply_solution(
+            location=demo, week_start=NEXT_WEEK, instance=instance, solution=solution, by=None
+        )
+        assert reapplied.groups_created == 0 and TherapyGroup.objects.count() == count
+        closed.refresh_from_db()
+        assert closed.is_active
 
     def test_a_week_that_has_begun_is_not_replaced(self, demo):
         instance, solution = _solved(demo, seconds=4)
