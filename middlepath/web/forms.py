@@ -40,7 +40,7 @@ class DateField(forms.DateField):
 
     widget = DateInput
     default_error_messages = {
-        "out_of_range": (f"Enter a date between {EARLIEST_DATE:%Y} and {LATEST_DATE:%Y}."),
+        "out_of_range": f"Enter a date between {EARLIEST_DATE:%Y} and {LATEST_DATE:%Y}.",
     }
 
     def __init__(self, **kwargs: Any) -> None:
